@@ -65,3 +65,11 @@ def test_a_cell_error_fails_the_build(tmp_path):
     result = run(BUILD, cwd=tmp_path, timeout=600)
     assert result.returncode != 0
     assert "deliberate" in result.stdout + result.stderr
+
+
+def test_every_dataset_has_a_section_in_the_data_appendix():
+    from mildip import dataset_names
+
+    appendix = (ROOT / "book" / "data.md").read_text(encoding="utf-8")
+    missing = [name for name in dataset_names() if f'show("{name}")' not in appendix]
+    assert not missing, f"datasets without a section in book/data.md: {missing}"

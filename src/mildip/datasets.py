@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-__all__ = ["DatasetError", "Dataset", "dataset_names", "describe", "load_dataset", "cite", "data_dir"]
+__all__ = ["DatasetError", "Dataset", "dataset_names", "describe", "load_dataset", "cite", "codebook", "data_dir"]
 
 
 class DatasetError(Exception):
@@ -81,6 +81,31 @@ def describe(name: str) -> Dataset:
 def cite(name: str) -> str:
     """The citation text of dataset ``name``."""
     return " ".join(describe(name).descriptor["citation"].split())
+
+
+def codebook(name: str) -> pd.DataFrame:
+    """One row per column of dataset ``name``: type, unit, meaning and allowed values."""
+    dataset = describe(name)
+    rows = []
+    for field in dataset.fields:
+        constraints = field.get("constraints", {})
+        allowed = ", ".join(map(str, constraints["enum"])) if "enum" in constraints else ""
+        low, high = constraints.get("minimum"), constraints.get("maximum")
+        if low is not None and high is not None:
+            allowed = f"{low} to {high}"
+        elif low is not None:
+            allowed = f"at least {low}"
+        elif high is not None:
+            allowed = f"at most {high}"
+        rows.append({
+            "column": field["name"],
+            "type": field.get("type", "string"),
+            "unit": field.get("unit", ""),
+            "meaning": ": ".join(filter(None, [field.get("title", ""), " ".join(field.get("description", "").split())])),
+            "allowed values": allowed,
+            "key": "yes" if field["name"] in dataset.primary_key else "",
+        })
+    return pd.DataFrame(rows)
 
 
 def load_dataset(name: str) -> pd.DataFrame:
