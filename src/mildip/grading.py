@@ -96,10 +96,11 @@ def scores(name: str, course: Path | None = None) -> pd.DataFrame:
                         "student": student.id,
                         "notebook": notebook.name,
                         "question": grade.name,
+                        "kind": "manual" if grade.cell.cell_type == "markdown" else "auto",
                         "auto_score": grade.auto_score,
                         "manual_score": grade.manual_score,
                         "max_score": grade.max_score,
                         "needs_manual_grade": grade.needs_manual_grade,
                     })
-    return pd.DataFrame(rows, columns=["student", "notebook", "question", "auto_score", "manual_score",
+    return pd.DataFrame(rows, columns=["student", "notebook", "question", "kind", "auto_score", "manual_score",
                                        "max_score", "needs_manual_grade"])
