@@ -55,12 +55,15 @@ def course_copy(tmp_path_factory):
     return course
 
 
-@pytest.fixture(scope="module")
-def graded(course_copy):
-    """Release and grade every assignment once; return {assignment: (scores, released notebook)}."""
-    course, results = course_copy, {}
-    for assignment in ASSIGNMENTS:
-        name = notebook_name(assignment)
+class GradedClasses(dict):
+    """Releases and grades an assignment's class the first time a test asks for it."""
+
+    def __init__(self, course):
+        super().__init__()
+        self.course = course
+
+    def __missing__(self, assignment):
+        course, name = self.course, notebook_name(assignment)
         result = mildip(course, "release", assignment)
         assert result.returncode == 0, result.stderr
         released = nbformat.read(course / "release" / assignment / name, as_version=4)
@@ -76,10 +79,16 @@ def graded(course_copy):
         assert result.returncode == 0, result.stdout + result.stderr
         os.environ["MILDIP_COURSE"] = str(course)
         try:
-            results[assignment] = (grading.scores(assignment), released)
+            self[assignment] = (grading.scores(assignment), released)
         finally:
             del os.environ["MILDIP_COURSE"]
-    return results
+        return self[assignment]
+
+
+@pytest.fixture(scope="module")
+def graded(course_copy):
+    """{assignment: (scores, released notebook)}, graded on first use."""
+    return GradedClasses(course_copy)
 
 
 def autograded(scores, student):
