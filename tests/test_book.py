@@ -5,9 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import BIN, ROOT, run
-
-BUILD = [str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick", "--keep-going"]
+from conftest import BUILD, ROOT, run
 
 
 def page_text(path):
@@ -16,12 +14,6 @@ def page_text(path):
 
     text = re.sub(r"<script.*?</script>|<style.*?</style>", "", path.read_text(encoding="utf-8"), flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-@pytest.fixture(scope="session")
-def built_book():
-    result = run(BUILD, cwd=ROOT, timeout=1800)
-    return result
 
 
 def test_book_builds_without_warnings_or_cell_errors(built_book):
