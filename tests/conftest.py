@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+BUILD = [str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick", "--keep-going"]
 
 
 def run(command: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -25,6 +26,17 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def built_book() -> subprocess.CompletedProcess:
+    """Build the book into _build/html once per test session (test_book and test_browser share it).
+
+    The HTML of earlier builds is removed first, so that no stale page is tested; the execution
+    cache is kept, so unchanged chapters are not executed again.
+    """
+    shutil.rmtree(ROOT / "_build" / "html", ignore_errors=True)
+    return run(BUILD, cwd=ROOT, timeout=1800)
+
+
 @pytest.fixture
 def course(tmp_path) -> Path:
     """A copy of the course's nbgrader folder (config and sources only) in a temporary place."""
@@ -33,3 +45,19 @@ def course(tmp_path) -> Path:
     shutil.copy(ROOT / "exercises" / "nbgrader_config.py", target)
     shutil.copytree(ROOT / "exercises" / "source", target / "source")
     return target
+
+
+def as_submitted(solution, released):
+    """The released notebook with the solution's answers filled in: what a good student submits."""
+    import json
+
+    import nbformat
+
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    notebook = nbformat.from_dict(json.loads(json.dumps(released)))
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, run
+from conftest import BIN, ROOT, as_submitted, run
 from mildip import grading
 
 WRONG = Path(__file__).parent / "wrong_answers"
@@ -67,7 +67,7 @@ class GradedClasses(dict):
         result = mildip(course, "release", assignment)
         assert result.returncode == 0, result.stderr
         released = nbformat.read(course / "release" / assignment / name, as_version=4)
-        solution = nbformat.read(course / "source" / assignment / name, as_version=4)
+        solution = as_submitted(nbformat.read(course / "source" / assignment / name, as_version=4), released)
         submissions = {"solution": solution, "released": released}
         for grade_id, mistake in mistakes(assignment).items():
             submissions[f"wrong_{grade_id}"] = with_answer(solution, grade_id, mistake["code"])

@@ -64,19 +64,6 @@ def release(name: str, course: Path | None = None) -> Path:
     return course / "release" / assignment
 
 
-def autograde(name: str, course: Path | None = None) -> None:
-    """Autograde every submission collected under ``submitted/*/<assignment>/``."""
-    course = course or course_dir()
-    assignment = resolve(name, course)
-    if not (course / "source" / assignment).is_dir():
-        raise GradingError(f"{assignment}: no source folder")
-    if not any((course / "submitted").glob(f"*/{assignment}")):
-        raise GradingError(f"{assignment}: nothing to grade in {course / 'submitted'}")
-    if not (course / "gradebook.db").exists():
-        release(assignment, course)
-    nbgrader("autograde", assignment, "--force", course=course)
-
-
 def scores(name: str, course: Path | None = None) -> pd.DataFrame:
     """Autograded points per student and question (one row per student and grade cell)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -104,3 +91,17 @@ def scores(name: str, course: Path | None = None) -> pd.DataFrame:
                     })
     return pd.DataFrame(rows, columns=["student", "notebook", "question", "kind", "auto_score", "manual_score",
                                        "max_score", "needs_manual_grade"])
+
+
+def feedback(name: str, course: Path | None = None) -> Path:
+    """Feedback HTML for every graded student into ``feedback/<student>/<assignment>/``.
+
+    The graded notebooks that feedback is made from hold each test cell as students received
+    it, so hidden tests never appear in feedback; only their results and messages do.
+    """
+    course = course or course_dir()
+    assignment = resolve(name, course)
+    if not any((course / "autograded").glob(f"*/{assignment}")):
+        raise GradingError(f"{assignment}: nothing graded yet; run `mildip grade {name}` first")
+    nbgrader("generate_feedback", assignment, "--force", course=course)
+    return course / "feedback"
