@@ -3,7 +3,6 @@
 import re
 import shutil
 
-import pytest
 
 from conftest import BUILD, ROOT, run
 
