@@ -43,7 +43,7 @@ def run(command, cwd, env=None):
 
 def make_course(where: Path) -> Path:
     course = where / "course"
-    course.mkdir()
+    course.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     run([BIN / "nbgrader", "generate_assignment", ASSIGNMENT, "--force"], course)

@@ -319,37 +319,45 @@ def grade(name: str, course: Path | None = None, *, jobs: int | None = None,
             runnable.append(job)
 
     hidden = [course, course.parent / ".git"]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(runnable) or 1))
     with tempfile.TemporaryDirectory(prefix="mildip-grade-") as scratch:
-        def work(job: Job) -> execute.Outcome:
-            workdir = Path(tempfile.mkdtemp(dir=scratch, prefix="work-"))
-            folder = course / "submitted" / job.student / assignment
-            for extra in list(folder.iterdir()) + list((course / "source" / assignment).iterdir()):
-                if extra.is_file() and extra.suffix != ".ipynb" and extra.name != "timestamp.txt":
-                    shutil.copy(extra, workdir / extra.name)
-            return execute.run_notebook(job.prepared, workdir, hidden, limits)
+        pool = execute.KernelPool(workers, len(runnable), Path(scratch), hidden, limits)
 
-        workers = jobs or os.cpu_count() or 1
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(work, job): job for job in runnable}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as error:  # noqa: BLE001 - one submission never stops the others
-                    outcome = None
-                    status, reasons = execute.KERNEL_DIED, [f"the kernel could not be run: {error}"]
-                if outcome is not None:
-                    status, reasons = outcome.status, job.reasons + outcome.reasons
-                    if job.reasons and status == execute.GRADED and any("restored" in r or "removed" in r for r in job.reasons):
-                        status = execute.TAMPERED
-                    score, maximum = record(course, assignment, job, outcome, released[job.notebook], db_url)
-                else:
-                    score = maximum = None
-                results[job.student, job.notebook] = Result(
-                    job.student, assignment, job.notebook, status, "; ".join(reasons) or "all cells ran",
-                    score, maximum, round(outcome.seconds if outcome else 0.0, 2), job.fingerprint, now())
-                write_report(course, assignment, results)
-                bar.step(f"{job.student}: {status}")
+        def work(job: Job) -> execute.Outcome:
+            kernel = pool.take()
+            try:
+                folder = course / "submitted" / job.student / assignment
+                for extra in list(folder.iterdir()) + list((course / "source" / assignment).iterdir()):
+                    if extra.is_file() and extra.suffix != ".ipynb" and extra.name != "timestamp.txt":
+                        shutil.copy(extra, kernel.workdir / extra.name)
+                return execute.run_notebook(job.prepared, kernel)
+            finally:
+                pool.give_back(kernel)
+
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as threads:
+                futures = {threads.submit(work, job): job for job in runnable}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        outcome = future.result()
+                    except Exception as error:  # noqa: BLE001 - one submission never stops the others
+                        outcome = None
+                        status, reasons = execute.KERNEL_DIED, [f"the kernel could not be run: {error}"]
+                    if outcome is not None:
+                        status, reasons = outcome.status, job.reasons + outcome.reasons
+                        if status == execute.GRADED and any("restored" in r or "removed" in r for r in job.reasons):
+                            status = execute.TAMPERED
+                        score, maximum = record(course, assignment, job, outcome, released[job.notebook], db_url)
+                    else:
+                        score = maximum = None
+                    results[job.student, job.notebook] = Result(
+                        job.student, assignment, job.notebook, status, "; ".join(reasons) or "all cells ran",
+                        score, maximum, round(outcome.seconds if outcome else 0.0, 2), job.fingerprint, now())
+                    write_report(course, assignment, results)
+                    bar.step(f"{job.student}: {status}")
+        finally:
+            pool.close()
     bar.close()
     return sorted(results.values(), key=lambda r: (r.student, r.notebook))
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -130,21 +133,61 @@ class Kernel:
             self.km.shutdown_kernel(now=True)
 
 
-def run_notebook(notebook, workdir: Path, hidden: list[Path], limits: sandbox.Limits,
-                 released_tests: dict[str, str] | None = None) -> Outcome:
-    """Execute ``notebook`` (already prepared) in a fresh sandboxed kernel."""
+class KernelPool:
+    """Sandboxed kernels started ahead of need, so that start-up overlaps with grading.
+
+    ``take()`` returns a ready kernel (in its own fresh working folder) and starts the next one
+    in the background; ``give_back()`` shuts a used kernel down in the background.
+    """
+
+    def __init__(self, size: int, needed: int, scratch: Path, hidden: list[Path], limits: sandbox.Limits):
+        self.scratch, self.hidden, self.limits = scratch, hidden, limits
+        self.starter = ThreadPoolExecutor(max_workers=max(size, 1), thread_name_prefix="kernel-start")
+        self.stopper = ThreadPoolExecutor(max_workers=max(size, 1), thread_name_prefix="kernel-stop")
+        self.lock = threading.Lock()
+        self.to_start = needed
+        self.pending: list = []
+        for _ in range(min(size, needed)):
+            self._start_one()
+
+    def _new_kernel(self) -> "Kernel":
+        workdir = Path(tempfile.mkdtemp(dir=self.scratch, prefix="work-"))
+        return Kernel(workdir, self.hidden, self.limits)
+
+    def _start_one(self) -> None:
+        self.to_start -= 1
+        self.pending.append(self.starter.submit(self._new_kernel))
+
+    def take(self) -> "Kernel":
+        with self.lock:
+            future = self.pending.pop(0)
+            if self.to_start > 0:
+                self._start_one()
+        return future.result()
+
+    def give_back(self, kernel: "Kernel") -> None:
+        self.stopper.submit(kernel.shutdown)
+
+    def close(self) -> None:
+        for future in self.pending:
+            try:
+                self.give_back(future.result())
+            except Exception:  # noqa: BLE001 - a kernel that never started needs no stopping
+                pass
+        self.starter.shutdown(wait=True)
+        self.stopper.shutdown(wait=True)
+
+
+def run_notebook(notebook, kernel: Kernel) -> Outcome:
+    """Execute ``notebook`` (already prepared) in ``kernel``, a fresh sandboxed kernel."""
     started = time.monotonic()
     outcome = Outcome(notebook)
-    kernel = Kernel(workdir, hidden, limits)
-    try:
-        _run_cells(kernel, outcome, released_tests or {}, started)
-    finally:
-        kernel.shutdown()
+    _run_cells(kernel, outcome, started)
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def _run_cells(kernel: Kernel, outcome: Outcome, released_tests: dict[str, str], started: float) -> None:
+def _run_cells(kernel: Kernel, outcome: Outcome, started: float) -> None:
     limits = kernel.limits
     for index, cell in enumerate(outcome.notebook.cells):
         if cell.cell_type != "code":
