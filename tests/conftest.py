@@ -37,14 +37,35 @@ def built_book() -> subprocess.CompletedProcess:
     return run(BUILD, cwd=ROOT, timeout=1800)
 
 
-@pytest.fixture
-def course(tmp_path) -> Path:
-    """A copy of the course's nbgrader folder (config and sources only) in a temporary place."""
-    target = tmp_path / "course"
-    target.mkdir()
+def require_sandbox() -> None:
+    """Skip (or, under CI, fail) when bubblewrap, which grading needs, is not installed."""
+    if shutil.which("bwrap") is None:
+        message = "grading runs notebooks in a bubblewrap sandbox: install it with `apt-get install bubblewrap`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def copy_course(where: Path) -> Path:
+    """A copy of the course's nbgrader folder (config and sources only) in ``where/course``."""
+    target = where / "course"
+    target.mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / "nbgrader_config.py", target)
     shutil.copytree(ROOT / "exercises" / "source", target / "source")
     return target
+
+
+def mildip(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the `mildip` command on the course in ``course``."""
+    env = dict(os.environ, MILDIP_COURSE=str(course), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([str(BIN / "mildip"), *args], cwd=course, env=env, capture_output=True, text=True,
+                          timeout=900)
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A scratch copy of the course (config and sources only)."""
+    return copy_course(tmp_path)
 
 
 def as_submitted(solution, released):

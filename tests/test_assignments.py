@@ -7,14 +7,13 @@ that answer is wrong (the mistakes are in tests/wrong_answers/<assignment>.yaml)
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, as_submitted, run
+from conftest import require_sandbox, ROOT, as_submitted, copy_course, mildip
 from mildip import grading
 
 WRONG = Path(__file__).parent / "wrong_answers"
@@ -38,21 +37,10 @@ def with_answer(notebook, grade_id, source):
     return changed
 
 
-def mildip(course, *args):
-    os.environ["MILDIP_COURSE"] = str(course)
-    try:
-        return run([str(BIN / "mildip"), *args], cwd=course)
-    finally:
-        del os.environ["MILDIP_COURSE"]
-
-
 @pytest.fixture(scope="module")
 def course_copy(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course") / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "exercises" / "source", course / "source")
-    return course
+    require_sandbox()
+    return copy_course(tmp_path_factory.mktemp("course"))
 
 
 class GradedClasses(dict):

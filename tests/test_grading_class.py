@@ -9,14 +9,13 @@ to touch grades, hidden tests or other submissions, and a second run that change
 import csv
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import nbformat
 import pytest
 
-from conftest import BIN, ROOT, as_submitted
+from conftest import require_sandbox, ROOT, as_submitted, copy_course, mildip
 from mildip import grading
 
 ASSIGNMENT = "ps1-nato-burden-sharing"
@@ -26,8 +25,10 @@ SOLUTION = None  # the released notebook with the solution's answers, set once t
 FULL = {"q1_tests": 2.0, "q2_tests": 2.0, "q3_tests": 2.0, "q4_tests": 2.0}
 ZERO = dict.fromkeys(FULL, 0.0)
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
-                                reason="grading needs bubblewrap: apt-get install bubblewrap")
+
+@pytest.fixture(autouse=True, scope="module")
+def sandbox_installed():
+    require_sandbox()
 
 
 def answer(grade_id, code, notebook=None):
@@ -116,18 +117,9 @@ def build_class(course):
 LIMITS = ["--jobs", "2", "--cell-timeout", "5", "--notebook-timeout", "60", "--memory", "2"]
 
 
-def mildip(course, *args):
-    env = dict(os.environ, MILDIP_COURSE=str(course))
-    return subprocess.run([str(BIN / "mildip"), *args], cwd=course, env=env, capture_output=True, text=True,
-                          timeout=900)
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course = tmp_path_factory.mktemp("class") / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "exercises" / "source", course / "source")
+    course = copy_course(tmp_path_factory.mktemp("class"))
     assert mildip(course, "release", "ps1").returncode == 0
     global SOLUTION
     SOLUTION = as_submitted(SOURCE, nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4))

@@ -3,26 +3,20 @@
 import csv
 import json
 import os
-import shutil
-import subprocess
 import zipfile
 
 import nbformat
 import pytest
 
-from conftest import BIN, ROOT, as_submitted
+from conftest import require_sandbox, as_submitted, copy_course, mildip
 
 ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
-                                reason="grading needs bubblewrap: apt-get install bubblewrap")
 
-
-def mildip(course, *args):
-    env = dict(os.environ, MILDIP_COURSE=str(course))
-    return subprocess.run([str(BIN / "mildip"), *args], cwd=course, env=env, capture_output=True, text=True,
-                          timeout=900)
+@pytest.fixture(autouse=True, scope="module")
+def sandbox_installed():
+    require_sandbox()
 
 
 def notebook_bytes(notebook):
@@ -31,10 +25,7 @@ def notebook_bytes(notebook):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("workflow") / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "exercises" / "source", course / "source")
+    course = copy_course(tmp_path_factory.mktemp("workflow"))
     assert mildip(course, "release", "ps1").returncode == 0
     return course
 
