@@ -3,6 +3,8 @@
 import re
 import shutil
 
+import pytest
+
 
 from conftest import BUILD, ROOT, run
 
@@ -64,3 +66,53 @@ def test_every_dataset_has_a_section_in_the_data_appendix():
     appendix = (ROOT / "book" / "data.md").read_text(encoding="utf-8")
     missing = [name for name in dataset_names() if f'show("{name}")' not in appendix]
     assert not missing, f"datasets without a section in book/data.md: {missing}"
+
+
+def chapters():
+    """Chapter files (without .md) listed under "Chapters" in _toc.yml, in order."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    part = next(p for p in toc["parts"] if p["caption"] == "Chapters")
+    return [entry["file"] for entry in part["chapters"]]
+
+
+def prose_words(markdown: str) -> int:
+    """Words of prose in a MyST notebook: front matter, code cells and markup roles removed."""
+    text = re.sub(r"\A---.*?---", "", markdown, flags=re.S)
+    text = re.sub(r"```\{code-cell\}.*?```", "", text, flags=re.S)
+    text = re.sub(r"```python.*?```", "", text, flags=re.S)
+    text = re.sub(r"\{[a-z:-]+\}`([^`<]*)(<[^>]*>)?`", r"\1", text)
+    text = re.sub(r"^:[a-z-]+:.*$|^```.*$|^:::.*$", "", text, flags=re.M)
+    return len(re.findall(r"[A-Za-z][A-Za-z'’-]*", text))
+
+
+def test_every_chapter_is_in_the_toc():
+    back_matter = {"book/index", "book/data", "book/glossary", "book/bibliography"}
+    files = {f"book/{p.stem}" for p in (ROOT / "book").glob("*.md")} - back_matter
+    assert files == set(chapters())
+    assert chapters()[0] == "book/introduction" and chapters()[-1] == "book/conclusion"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_every_chapter_has_its_teaching_parts(chapter):
+    source = (ROOT / f"{chapter}.md").read_text(encoding="utf-8")
+    for part in ("Learning objectives", "## Summary", "## Self-check", "## Discussion questions", "## Further reading"):
+        assert part in source, f"{chapter}: no {part!r}"
+    assert source.count(":class: dropdown") >= 3, f"{chapter}: self-check answers must be hidden until opened"
+    assert len(set(re.findall(r"\{term\}`([^`]+)`", source))) >= 5, f"{chapter}: fewer than 5 glossary terms linked"
+    assert "{cite:" in source, f"{chapter}: no citation"
+    assert "{glue:" in source, f"{chapter}: no number computed in the page"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_every_chapter_reaches_a_minimum_of_substance(chapter, built_book):
+    assert prose_words((ROOT / f"{chapter}.md").read_text(encoding="utf-8")) >= 2500
+    page = (ROOT / "_build" / "html" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert page.count('class="mildip-chart"') >= 2, f"{chapter}: fewer than two executed figures"
+
+
+def test_every_image_has_alt_text(built_book):
+    for page in (ROOT / "_build" / "html").rglob("*.html"):
+        for tag in re.findall(r"<img\b[^>]*>", page.read_text(encoding="utf-8")):
+            assert re.search(r'\balt="[^"]+"', tag), f"{page.name}: image without alt text: {tag[:120]}"
