@@ -67,6 +67,8 @@ class Kernel:
 
     def __init__(self, workdir: Path, hidden: list[Path], limits: sandbox.Limits):
         self.workdir, self.limits = workdir, limits
+        for private in ("home", "tmp"):
+            (workdir / private).mkdir(exist_ok=True)
         self.key = secrets.token_bytes(32)
         key_file = workdir / ".grading-key"
         key_file.write_bytes(self.key)
@@ -152,7 +154,7 @@ class KernelPool:
 
     def _new_kernel(self) -> "Kernel":
         workdir = Path(tempfile.mkdtemp(dir=self.scratch, prefix="work-"))
-        return Kernel(workdir, self.hidden, self.limits)
+        return Kernel(workdir, [*self.hidden, self.scratch], self.limits)
 
     def _start_one(self) -> None:
         self.to_start -= 1

@@ -4,8 +4,9 @@ Each kernel is started by bubblewrap (``bwrap``, Debian package ``bubblewrap``) 
 
 - the whole file system read-only, so nothing can be planted for later submissions;
 - the course folder (source notebooks with hidden tests, gradebook, other students'
-  submissions), the project's git history and the grader's working area hidden behind empty
-  file systems; only the submission's own working folder is writable, plus a private ``/tmp``;
+  submissions), the project's git history and the grader's working area (every other
+  submission's working folder) hidden behind empty file systems; only the submission's own
+  working folder is writable, and it is also the kernel's home and temporary folder;
 - its own process, network and IPC namespaces: no network, no view of other processes, and
   every process it starts ends with it;
 - no capabilities, and resource limits set by :func:`launch` (memory, file size).
@@ -51,7 +52,7 @@ def bwrap() -> str:
 def kernel_command(workdir: Path, hidden: list[Path], limits: Limits, key_file: Path,
                    connection_file: str = "{connection_file}") -> list[str]:
     """The command that starts one sandboxed IPython kernel working in ``workdir``."""
-    command = [bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    command = [bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for path in hidden:
         if path.exists():
             command += ["--tmpfs", str(path)]
@@ -60,8 +61,10 @@ def kernel_command(workdir: Path, hidden: list[Path], limits: Limits, key_file: 
         "--chdir", str(workdir),
         "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--unsetenv", "JPY_PARENT_PID",  # the kernel cannot see its parent from its own PID namespace
-        "--setenv", "HOME", "/tmp",
-        "--setenv", "IPYTHONDIR", "/tmp/.ipython",
+        "--setenv", "HOME", str(workdir / "home"),
+        "--setenv", "TMPDIR", str(workdir / "tmp"),
+        "--setenv", "IPYTHONDIR", str(workdir / "home" / ".ipython"),
+        "--setenv", "MPLCONFIGDIR", str(workdir / "home" / ".matplotlib"),
         "--setenv", "MPLBACKEND", "Agg",
         "--setenv", "OPENBLAS_NUM_THREADS", "1",
         "--setenv", "OMP_NUM_THREADS", "1",
