@@ -224,32 +224,54 @@ def _timestamp(folder: Path):
         return None
 
 
-def record(course: Path, assignment: str, job: Job, outcome: execute.Outcome, released, db_url: str) -> tuple[float, float]:
+def _save_auto_grades(gradebook, notebook, resources) -> None:
+    """nbgrader's SaveAutoGrades, through an open gradebook, committing once per notebook.
+
+    The scores are nbgrader's own (its preprocessor and ``determine_grade`` decide them); only
+    the commit after every cell, which costs a disk sync each, is gathered into one.
+    """
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    step = SaveAutoGrades()
+    step.notebook_id = resources["nbgrader"]["notebook"]
+    step.assignment_id = resources["nbgrader"]["assignment"]
+    step.student_id = resources["nbgrader"]["student"]
+    step.gradebook = gradebook
+    session = gradebook.db
+    session.commit = lambda: session.flush()  # each cell's commit becomes a flush...
+    try:
+        for index, cell in enumerate(notebook.cells):
+            step.preprocess_cell(cell, resources, index)
+    finally:
+        del session.commit
+    session.commit()  # ...and the notebook's grades are committed together
+
+
+def record(gradebook, course: Path, assignment: str, job: Job, outcome: execute.Outcome, released,
+           db_url: str) -> tuple[float, float]:
     """Write scores to the gradebook and the graded notebook to autograded/; return (score, max)."""
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+    from nbgrader.preprocessors import AssignLatePenalties
 
     notebook = outcome.notebook
     for cell in notebook.cells:
         if execute.is_test_cell(cell) and _grade_id(cell) in released:
             cell.source = released[_grade_id(cell)]  # feedback never shows hidden tests
     folder = course / "submitted" / job.student / assignment
-    with Gradebook(db_url) as gb:
-        gb.update_or_create_student(job.student)
-        gb.update_or_create_submission(assignment, job.student, timestamp=_timestamp(folder))
+    gradebook.update_or_create_student(job.student)
+    gradebook.update_or_create_submission(assignment, job.student, timestamp=_timestamp(folder))
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": job.notebook,
                               "student": job.student}}
-    for step in (SaveAutoGrades(), AssignLatePenalties()):
-        notebook, resources = step.preprocess(notebook, resources)
+    _save_auto_grades(gradebook, notebook, resources)
+    notebook, resources = AssignLatePenalties().preprocess(notebook, resources)
     target = course / "autograded" / job.student / assignment
     target.mkdir(parents=True, exist_ok=True)
     for extra in folder.iterdir():
         if extra.is_file() and extra.suffix != ".ipynb":
             shutil.copy(extra, target / extra.name)
     nbformat.write(notebook, target / f"{job.notebook}.ipynb")
-    with Gradebook(db_url) as gb:
-        submitted = gb.find_submission_notebook(job.notebook, assignment, job.student)
-        return submitted.score, submitted.max_score
+    gradebook.db.expire_all()  # AssignLatePenalties wrote through its own connection
+    submitted = gradebook.find_submission_notebook(job.notebook, assignment, job.student)
+    return submitted.score, submitted.max_score
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -334,8 +356,10 @@ def grade(name: str, course: Path | None = None, *, jobs: int | None = None,
             finally:
                 pool.give_back(kernel)
 
+        from nbgrader.api import Gradebook
+
         try:
-            with ThreadPoolExecutor(max_workers=workers) as threads:
+            with Gradebook(db_url) as gradebook, ThreadPoolExecutor(max_workers=workers) as threads:
                 futures = {threads.submit(work, job): job for job in runnable}
                 for future in as_completed(futures):
                     job = futures[future]
@@ -348,7 +372,8 @@ def grade(name: str, course: Path | None = None, *, jobs: int | None = None,
                         status, reasons = outcome.status, job.reasons + outcome.reasons
                         if status == execute.GRADED and any("restored" in r or "removed" in r for r in job.reasons):
                             status = execute.TAMPERED
-                        score, maximum = record(course, assignment, job, outcome, released[job.notebook], db_url)
+                        score, maximum = record(gradebook, course, assignment, job, outcome,
+                                                released[job.notebook], db_url)
                     else:
                         score = maximum = None
                     results[job.student, job.notebook] = Result(
