@@ -15,7 +15,7 @@ import time
 import nbformat
 import pytest
 
-from conftest import require_sandbox, ROOT, as_submitted, copy_course, mildip
+from conftest import BIN, ROOT, require_sandbox, as_submitted, copy_course, mildip
 from mildip import grading
 
 ASSIGNMENT = "ps1-nato-burden-sharing"
@@ -246,3 +246,42 @@ def test_a_second_run_grades_nothing_again_and_changes_nothing(graded):
     assert time.monotonic() - started < seconds / 2
     with (course / "grades" / f"{ASSIGNMENT}.csv").open(encoding="utf-8") as f:
         assert {row["student"]: row for row in csv.DictReader(f)} == report
+
+
+def test_an_interrupted_run_keeps_what_it_graded(tmp_path):
+    """Stop `mildip grade` half-way: finished results stay, and the next run grades only the rest."""
+    import signal
+
+    course = copy_course(tmp_path)
+    assert mildip(course, "release", "ps1").returncode == 0
+    released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solution = as_submitted(SOURCE, released)
+    for index in range(6):
+        folder = course / "submitted" / f"s{index}" / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(solution, folder / NOTEBOOK)
+    env = dict(os.environ, MILDIP_COURSE=str(course))
+    process = subprocess.Popen([str(BIN / "mildip"), "grade", "ps1", "--jobs", "1"], cwd=course, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    report = course / "grades" / f"{ASSIGNMENT}.csv"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if report.is_file() and len(report.read_text(encoding="utf-8").splitlines()) >= 3:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    with report.open(encoding="utf-8") as f:
+        kept = {row["student"]: row for row in csv.DictReader(f)}
+    assert 2 <= len(kept) < 6
+    assert all((course / "autograded" / s / ASSIGNMENT / NOTEBOOK).is_file() for s in kept)
+
+    again = mildip(course, "grade", "ps1", "--jobs", "1")
+    assert again.returncode == 0, again.stderr
+    with report.open(encoding="utf-8") as f:
+        final = {row["student"]: row for row in csv.DictReader(f)}
+    assert len(final) == 6
+    assert all(final[s]["graded_at"] == kept[s]["graded_at"] for s in kept), "finished results were graded again"
+    assert all(row["score"] == "8.0" for row in final.values())

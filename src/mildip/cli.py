@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -25,8 +26,15 @@ def _grade(args) -> int:
         cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
         memory_bytes=int(args.memory * 1024**3), output_bytes=int(args.output_limit * 1000),
     )
-    results = autograde.grade(args.assignment, jobs=args.jobs, limits=limits, force=args.force,
-                              progress=sys.stderr.isatty() or args.progress)
+    try:
+        results = autograde.grade(args.assignment, jobs=args.jobs, limits=limits, force=args.force,
+                                  progress=sys.stderr.isatty() or args.progress)
+    except KeyboardInterrupt:
+        # Every result is saved as soon as it is known; the kernels end with this process.
+        print("\nmildip grade: interrupted. Results saved so far are kept; run the same command "
+              "again to grade the rest.", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(130)
     width = max([len(r.student) for r in results] + [7])
     print(f"{'student':<{width}}  {'status':<16} {'score':>11}  reason")
     for r in results:
