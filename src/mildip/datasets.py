@@ -21,11 +21,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from mildip.errors import DatasetError
+
 __all__ = ["DatasetError", "Dataset", "dataset_names", "describe", "load_dataset", "cite", "codebook", "data_dir"]
-
-
-class DatasetError(Exception):
-    """A dataset is missing, unknown, or does not match its schema."""
 
 
 def data_dir() -> Path:

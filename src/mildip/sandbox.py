@@ -23,9 +23,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot create namespaces on this machine."""
+from mildip.errors import SandboxUnavailable
 
 
 @dataclass(frozen=True)
