@@ -55,9 +55,10 @@ def copy_course(where: Path) -> Path:
     return target
 
 
-def mildip(course: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the `mildip` command on the course in ``course``."""
-    env = dict(os.environ, MILDIP_COURSE=str(course), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+def mildip(course: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the `mildip` command on the course in ``course`` (``env``: extra environment)."""
+    env = dict(os.environ, MILDIP_COURSE=str(course), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               **(env or {}))
     return subprocess.run([str(BIN / "mildip"), *args], cwd=course, env=env, capture_output=True, text=True,
                           timeout=900)
 
@@ -82,3 +83,17 @@ def as_submitted(solution, released):
         if grade_id in answers:
             cell.source = answers[grade_id]
     return notebook
+
+
+def scores(course: Path, assignment: str):
+    """The gradebook's points per student and question for ``assignment`` of ``course``."""
+    from mildip.grading.course import Course
+    from mildip.grading.gradebook import scores as table
+
+    return table(Course.open(course), assignment)
+
+
+def points(table, student: str) -> dict:
+    """{test cell: autograded points} of one student; a question never graded counts 0."""
+    rows = table[(table["student"] == student) & (table["kind"] == "auto")]
+    return dict(zip(rows["question"], rows["auto_score"].fillna(0)))

@@ -6,15 +6,13 @@ that answer is wrong (the mistakes are in tests/wrong_answers/<assignment>.yaml)
 """
 
 import json
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from conftest import require_sandbox, ROOT, as_submitted, copy_course, mildip
-from mildip import grading
+from conftest import require_sandbox, ROOT, as_submitted, copy_course, mildip, scores
 
 WRONG = Path(__file__).parent / "wrong_answers"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "exercises" / "source").iterdir() if p.is_dir())
@@ -65,11 +63,7 @@ class GradedClasses(dict):
             nbformat.write(notebook, folder / name)
         result = mildip(course, "grade", assignment)
         assert result.returncode == 0, result.stdout + result.stderr
-        os.environ["MILDIP_COURSE"] = str(course)
-        try:
-            self[assignment] = (grading.scores(assignment), released)
-        finally:
-            del os.environ["MILDIP_COURSE"]
+        self[assignment] = (scores(course, assignment), released)
         return self[assignment]
 
 

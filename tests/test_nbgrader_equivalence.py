@@ -11,8 +11,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, as_submitted, copy_course, mildip, require_sandbox, run
-from mildip import grading
+from conftest import BIN, ROOT, as_submitted, copy_course, mildip, require_sandbox, run, scores
 
 ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -39,13 +38,7 @@ def class_of(course):
 
 
 def grades(course):
-    import os
-
-    os.environ["MILDIP_COURSE"] = str(course)
-    try:
-        table = grading.scores(ASSIGNMENT)
-    finally:
-        del os.environ["MILDIP_COURSE"]
+    table = scores(course, ASSIGNMENT)
     # a written answer awaiting its grade has no automatic score (None, not NaN, so it compares)
     return {(r.student, r.question): (None if r.auto_score != r.auto_score else r.auto_score)
             for r in table.itertuples()}

@@ -20,7 +20,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from mildip import grading
+from mildip.errors import SubmissionError
+from mildip.grading.course import Course
 
 SYSTEM_FILES = re.compile(r"(^|/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini|\.ipynb_checkpoints)(/|$)")
 CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9.\-]+?)_(?:LATE_)?\d+_\d+_(?P<name>.+)$")
@@ -67,18 +68,17 @@ def _owner(path: PurePosixPath) -> tuple[str | None, str]:
     return student_id(match["student"] if match else folder), parts[-1]
 
 
-def collect(name: str, download: Path, course: Path | None = None) -> CollectReport:
+def collect(course: Course, name: str, download: Path) -> CollectReport:
     """Copy the submissions in ``download`` (folder or .zip) into ``submitted/``."""
-    course = course or grading.course_dir()
-    assignment = grading.resolve(name, course)
-    notebooks = sorted(p.name for p in (course / "source" / assignment).glob("*.ipynb"))
+    assignment = course.resolve(name)
+    notebooks = sorted(p.name for p in course.source_notebooks(assignment))
     if not download.exists():
-        raise grading.GradingError(f"no such file or folder: {download}")
+        raise SubmissionError(f"no such file or folder: {download}")
     with tempfile.TemporaryDirectory() as scratch:
         root = download
         if download.is_file():
             if not zipfile.is_zipfile(download):
-                raise grading.GradingError(f"{download} is neither a folder nor a zip file")
+                raise SubmissionError(f"{download} is neither a folder nor a zip file")
             root = Path(scratch)
             with zipfile.ZipFile(download) as archive:
                 for member in archive.infolist():
@@ -89,7 +89,7 @@ def collect(name: str, download: Path, course: Path | None = None) -> CollectRep
         return _place(root, course, assignment, notebooks)
 
 
-def _place(root: Path, course: Path, assignment: str, notebooks: list[str]) -> CollectReport:
+def _place(root: Path, course: Course, assignment: str, notebooks: list[str]) -> CollectReport:
     report = CollectReport()
     candidates: dict[str, list[tuple[PurePosixPath, str]]] = {}
     for path in _files(root):
@@ -106,7 +106,7 @@ def _place(root: Path, course: Path, assignment: str, notebooks: list[str]) -> C
         candidates.setdefault(student, []).append((path, original))
 
     for student, files in sorted(candidates.items()):
-        target = course / "submitted" / student / assignment
+        target = course.submitted(student, assignment)
         chosen = _match(files, notebooks)
         if chosen is None:
             for path, _ in files:

@@ -15,16 +15,21 @@ import altair as alt
 import nbformat
 import pandas as pd
 
-from mildip import autograde, charts, execute, grading
+from mildip import charts
+from mildip.errors import CourseError
+from mildip.grading import gradebook
+from mildip.grading.course import Course
+from mildip.grading.results import read_report, report_path
+from mildip.grading.submission import is_test
 
 
-def failure_messages(course: Path, assignment: str) -> dict[str, Counter]:
+def failure_messages(course: Course, assignment: str) -> dict[str, Counter]:
     """{test cell id: Counter of the first line of each failed check's message}."""
     messages: dict[str, Counter] = {}
-    for path in sorted((course / "autograded").glob(f"*/{assignment}/*.ipynb")):
+    for path in sorted((course.root / course.coursedir.autograded_directory).glob(f"*/{assignment}/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
-            if not execute.is_test_cell(cell):
+            if not is_test(cell):
                 continue
             grade_id = cell.metadata["nbgrader"]["grade_id"]
             for output in cell.get("outputs", []):
@@ -40,14 +45,13 @@ def _svg(chart: alt.Chart) -> str:
     return vl_convert.vegalite_to_svg(chart.to_dict())
 
 
-def item_analysis(name: str, course: Path | None = None) -> Path:
+def item_analysis(course: Course, name: str) -> Path:
     """Write ``grades/<assignment>-report.html``; return its path."""
-    course = course or grading.course_dir()
-    assignment = grading.resolve(name, course)
-    scores = grading.scores(assignment, course)
+    assignment = course.resolve(name)
+    scores = gradebook.scores(course, assignment)
     if scores.empty:
-        raise grading.GradingError(f"{assignment}: nothing graded yet; run `mildip grade {name}` first")
-    results = autograde.read_report(course, assignment)
+        raise CourseError(f"{assignment}: nothing graded yet; run `mildip grade {name}` first")
+    results = read_report(report_path(course.grades_dir, assignment))
     messages = failure_messages(course, assignment)
     scores["score"] = scores["manual_score"].fillna(scores["auto_score"])
     sections = []
@@ -82,7 +86,7 @@ def item_analysis(name: str, course: Path | None = None) -> Path:
         failures = f"<h4>Most common failure messages</h4><ol>{listing}</ol>" if common else ""
         sections.append(f"<h3>{html.escape(str(question))}</h3>{_svg(chart)}{failures}")
 
-    statuses = Counter(r.status for r in results.values())
+    statuses = Counter(r.status.value for r in results.values())
     status_table = "".join(f"<tr><td>{html.escape(s)}</td><td>{n}</td></tr>" for s, n in statuses.most_common())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Item analysis: {html.escape(assignment)}</title>
@@ -95,7 +99,7 @@ table{{border-collapse:collapse}}td,th{{padding:.25rem .75rem;border-bottom:1px 
 {''.join(sections)}
 </main></body></html>
 """
-    output = course / "grades" / f"{assignment}-report.html"
+    output = course.grades_dir / f"{assignment}-report.html"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(page, encoding="utf-8")
     return output

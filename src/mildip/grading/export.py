@@ -12,44 +12,45 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from mildip import autograde, grading
+from mildip.errors import CourseError
+from mildip.grading.course import Course
+from mildip.grading.results import Status, read_report, report_path
 
 
-def grade_sheet(course: Path | None = None, roster: list[str] | None = None) -> tuple[list[str], list[dict]]:
+def grade_sheet(course: Course, roster: list[str] | None = None) -> tuple[list[str], list[dict]]:
     """(columns, rows) of the grade sheet."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    course = course or grading.course_dir()
-    assignments = grading.assignments(course)
-    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    assignments = course.assignments()
     students = set(roster or [])
-    submitted = course / "submitted"
+    submitted = course.submitted_root
     if submitted.is_dir():
         students |= {p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    gradebook = course / "gradebook.db"
-    reports = {a: autograde.read_report(course, a) for a in assignments}
+    has_gradebook = not course.db_url.startswith("sqlite:///") or Path(course.db_url[len("sqlite:///"):]).exists()
+    reports = {a: read_report(report_path(course.grades_dir, a)) for a in assignments}
     rows = []
-    with Gradebook(db_url) if gradebook.exists() else _NoGradebook() as gb:
-        if gradebook.exists():
+    with course.gradebook() if has_gradebook else _NoGradebook() as gb:
+        if has_gradebook:
             students |= {s.id for s in gb.students}
         for student in sorted(students):
             row = {"student": student}
             for assignment in assignments:
                 notebooks = [r for (s, _), r in reports[assignment].items() if s == student]
-                failed = [r for r in notebooks if r.status in (autograde.INVALID, autograde.MISSING)]
-                troubled = [r for r in notebooks if r.status != "graded" and r not in failed]
+                failed = [r for r in notebooks if not r.status.recorded]
+                troubled = [r for r in notebooks if r.status is not Status.GRADED and r not in failed]
                 try:
-                    submission = gb.find_submission(assignment, student) if gradebook.exists() else None
+                    submission = gb.find_submission(assignment, student) if has_gradebook else None
                 except MissingEntry:
                     submission = None
-                if failed and submission is None:
+                if failed and (submission is None or any(r.status in (Status.COURSE_ERROR, Status.GRADER_ERROR)
+                                                          for r in failed)):
                     row[assignment], status = "", "could not be graded: " + "; ".join(r.reason for r in failed)
                 elif submission is not None:
                     row[assignment] = f"{submission.score:g}"
                     status = "needs manual grading" if submission.needs_manual_grade else "graded"
                     if failed or troubled:
-                        status += " (" + "; ".join(f"{r.notebook}: {r.status}" for r in failed + troubled) + ")"
-                elif (submitted / student / assignment).is_dir():
+                        status += " (" + "; ".join(f"{r.notebook}: {r.status.value}" for r in failed + troubled) + ")"
+                elif course.submitted(student, assignment).is_dir():
                     row[assignment], status = "", "not graded yet"
                 else:
                     row[assignment], status = "", "not submitted"
@@ -67,19 +68,20 @@ class _NoGradebook:
         return False
 
 
-def export(course: Path | None = None, output: Path | None = None, roster: Path | None = None) -> Path:
+def export(course: Course, output: Path | None = None, roster: Path | None = None) -> Path:
     """Write the grade sheet as CSV; return its path."""
-    course = course or grading.course_dir()
     names = None
     if roster is not None:
+        if not roster.is_file():
+            raise CourseError(f"no roster file {roster}")
         with roster.open(encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
             column = next((c for c in (reader.fieldnames or []) if c.lower() in ("student", "id", "student_id")), None)
             if column is None:
-                raise grading.GradingError(f"{roster}: no 'student' (or 'id') column")
+                raise CourseError(f"{roster}: no 'student' (or 'id') column")
             names = [row[column].strip() for row in reader if row[column].strip()]
     columns, rows = grade_sheet(course, names)
-    output = output or course / "grades" / "grades.csv"
+    output = output or course.grades_dir / "grades.csv"
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
