@@ -22,7 +22,7 @@ ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = nbformat.read(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
 SOLUTION = None  # the released notebook with the solution's answers, set once the class is released
-FULL = {"q1_tests": 2.0, "q2_tests": 2.0, "q3_tests": 2.0, "q4_tests": 2.0}
+FULL = {"q1_tests": 2.0, "q2_tests": 2.0, "q3_tests": 2.0, "q4_tests": 2.0, "q6_tests": 2.0}
 ZERO = dict.fromkeys(FULL, 0.0)
 
 
@@ -104,10 +104,11 @@ def build_class(course):
         "sam-plant": answer("q1_answer", f"open('pandas.py', 'w').write('raise ImportError')\n"
                                          f"open({str(ROOT / 'pandas.py')!r}, 'w').write('raise ImportError')"),
         "tina-background": answer("q1_answer", "import subprocess\nsubprocess.Popen(['sleep', '317'])"),
-        "uma-transformer": answer("q4_answer", "size_share_corr = None",
+        "uma-transformer": answer("q6_answer", "revision_2024 = fell_below_2pct = None",
+                                  answer("q4_answer", "size_share_corr = None",
                                   answer("q3_answer", "new_to_2pct = None",
                                          answer("q2_answer", "change_since_2014 = None",
-                                                answer("q1_answer", SWALLOW)))),
+                                                answer("q1_answer", SWALLOW))))),
         "vic-warning": answer("q1_answer", NOISY_CORRECT),
         "will-kernel": bad_kernel(),
         "xena-empty": None,
@@ -284,4 +285,4 @@ def test_an_interrupted_run_keeps_what_it_graded(tmp_path):
         final = {row["student"]: row for row in csv.DictReader(f)}
     assert len(final) == 6
     assert all(final[s]["graded_at"] == kept[s]["graded_at"] for s in kept), "finished results were graded again"
-    assert all(row["score"] == "8.0" for row in final.values())
+    assert all(row["score"] == "10.0" for row in final.values())
