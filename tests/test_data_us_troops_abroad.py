@@ -19,7 +19,7 @@ def figure(frame, host, year):
 
 def test_coverage_and_keys(troops):
     assert len(troops) > 9000
-    assert troops["year"].min() == 1950 and troops["year"].max() == 2024
+    assert troops["year"].min() == 1950 and troops["year"].max() == 2025
     assert not troops.duplicated(["host_country", "year"]).any()
     assert "United States" not in set(troops["host_country"].astype(str))
     # Host-years with no personnel are left out.
@@ -72,3 +72,25 @@ def test_japan_includes_okinawa_until_1973_and_estimates_carry_no_report(troops)
     # Years with no report, and troopdata's estimates for Iraq, name no report.
     assert troops.loc[troops["year"].isin([1951, 1952]), "report"].isna().all()
     assert troops.loc[(troops["host_country"] == "Iraq") & troops["year"].between(2003, 2021), "report"].isna().all()
+
+
+def test_2025_is_the_december_2025_report_on_every_row(troops):
+    latest = troops[troops["year"] == 2025]
+    assert len(latest) > 150
+    assert (latest["report"] == "December 2025").all()
+    assert latest[["army", "navy", "marine_corps", "air_force"]].notna().all().all()
+    # December 2025 report, total active duty (Coast Guard and Space Force included).
+    assert figure(troops, "Japan", 2025)["troops"] == 54288
+    row = figure(troops, "Germany", 2025)
+    assert (row["troops"], row["army"], row["cow_code"]) == (36436, 22727, 255)
+    assert figure(troops, "South Korea", 2025)["troops"] == 23495
+    assert figure(troops, "Yugoslavia", 2025)["troops"] == 12  # the reports' Serbia, COW code 345
+    assert figure(troops, "US Virgin Islands", 2025)["troops"] == 39
+    assert latest["troops"].sum() == 162412
+
+
+def test_the_annual_figures_for_2024_are_troopdatas_not_a_report(troops):
+    # troopdata's 2024 figures add up to more than any 2024 report (the largest, March 2024: 163,806).
+    in_2024 = troops[troops["year"] == 2024]
+    assert in_2024["troops"].sum() == 171685 > 163806
+    assert in_2024.loc[in_2024["host_country"].isin(["Japan", "Germany", "South Korea"]), "report"].isna().all()

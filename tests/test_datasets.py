@@ -13,19 +13,54 @@ def members():
 
 @pytest.fixture(scope="module")
 def spending():
-    return load_dataset("nato_defence_expenditure")
+    """NATO's June 2024 release; tests/test_data_nato_defence_expenditure.py checks the July 2026 one."""
+    return load_dataset("nato_defence_expenditure", release="June 2024")
 
 
 def test_every_dataset_loads_and_has_a_complete_descriptor():
     for name in dataset_names():
-        frame = load_dataset(name)
+        frame = load_dataset(name, release="all")
         info = describe(name)
         assert len(frame) > 0, name
-        for key in ("title", "description", "sources", "licenses", "release", "as_of", "citation"):
+        for key in ("title", "description", "sources", "licenses", "release", "as_of", "citation", "newer_release"):
             assert info.descriptor.get(key), f"{name}: descriptor has no {key}"
         assert [f["name"] for f in info.fields] == list(frame.columns), name
         if info.primary_key:
             assert not frame.duplicated(info.primary_key).any(), f"{name}: duplicate keys"
+
+
+def test_every_descriptor_says_whether_a_newer_release_exists_and_when_that_was_checked():
+    for name in dataset_names():
+        newer = describe(name).newer_release
+        assert set(newer) <= {"available", "checked", "note", "source"}, name
+        assert isinstance(newer["available"], bool), name
+        checked = pd.Timestamp(newer["checked"])
+        assert pd.Timestamp(describe(name).as_of) <= checked <= pd.Timestamp.now(), name
+        assert len(newer["note"].split()) >= 3, name
+        if newer["available"]:
+            assert newer.get("source", "").startswith("https://"), f"{name}: say where the newer release is"
+
+
+def test_newer_releases_the_course_does_not_use_are_flagged():
+    # COW State System v2024 (Correlates of War Project, 2025) extends the list to 2024; the
+    # SIPRI arms-transfer extract stops in 2021 while SIPRI's March 2026 data reach 2025.
+    assert describe("countries").newer_release["available"] and "v2024" in describe("countries").newer_release["note"]
+    assert load_dataset("countries").attrs["release"].startswith("COW State System Membership List v2016")
+    arms = describe("arms_transfers").newer_release
+    assert arms["available"] and "2025" in arms["note"]
+    assert load_dataset("arms_transfers")["year"].max() == 2021
+    assert not describe("nato_defence_expenditure").newer_release["available"]
+
+
+def test_multi_release_datasets_key_their_rows_by_release():
+    for name in dataset_names():
+        releases = describe(name).descriptor.get("releases")
+        if not releases:
+            continue
+        every = load_dataset(name, release="all")
+        assert "release" in describe(name).primary_key, name
+        assert list(every["release"].cat.categories) == [r["name"] for r in releases], name
+        assert set(every["release"]) == {r["name"] for r in releases}, name
 
 
 def test_nato_has_32_members_and_12_founders_dated_4_april_1949(members):

@@ -5,6 +5,7 @@ folder is absent the reproduction tests skip, but the scripts' handling of a mis
 always tested.
 """
 
+import csv
 import subprocess
 import sys
 
@@ -12,7 +13,9 @@ import pytest
 
 # script name -> (upstream files under shared/, committed output in datasets/)
 EXTRACTS = {
-    "extract_nato_expenditure.py": (["sources/nato/240617-def-exp-2024-TABLES-en.xlsx"], "nato_defence_expenditure.csv"),
+    "extract_nato_expenditure.py": (["sources/nato/240617-def-exp-2024-TABLES-en.xlsx",
+                                     "sources/nato/2026-release-transcription/nato_def_exp_2026_tables_long.csv"],
+                                    "nato_defence_expenditure.csv"),
     "extract_countries.py": (["sources/peacesciencer/cow_states.csv",
                               "sources/troopdata/troopdata-rebuild-country-year.csv"], "countries.csv"),
     "extract_military_capabilities.py": (["sources/peacesciencer/cow_nmc.csv"], "military_capabilities.csv"),
@@ -53,3 +56,22 @@ def test_extract_rejects_a_missing_file_without_a_traceback(root, tmp_path, scri
     assert result.returncode != 0
     assert "no such" in result.stderr.lower()
     assert "Traceback" not in result.stderr
+
+
+def test_natos_aggregates_used_by_the_data_tests_are_those_of_the_transcription(root):
+    """The reference aggregates in test_data_nato_defence_expenditure.py are NATO's own."""
+    import test_data_nato_defence_expenditure as reference
+
+    path = root.parent / "shared" / "sources" / "nato" / "2026-release-transcription" / "nato_def_exp_2026_tables_long.csv"
+    if not path.is_file():
+        pytest.skip(f"upstream file not beside the project: {path}")
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+
+    def aggregate(code, measure, kind):
+        return {int(r["year"]): kind(r["value"]) for r in rows if r["source_code"] == code and r["measure"] == measure}
+
+    assert aggregate("NATO_TOTAL", "core_share_gdp", float) == reference.NATO_TOTAL_SHARE
+    assert aggregate("NATO_EUR_CAN", "core_share_gdp", float) == reference.EUROPE_CANADA_SHARE
+    assert aggregate("NATO_TOTAL", "core_usd_2021_m", int) == reference.NATO_TOTAL_USD
+    assert aggregate("NATO_EUR_CAN", "core_usd_2021_m", int) == reference.EUROPE_CANADA_USD

@@ -85,6 +85,8 @@ allies_at_2pct = pd.Series(0, index=range(2014, 2025))
 change_since_2014 = pd.Series(0.0, index=sorted(spending["country"].astype(str).unique()))
 new_to_2pct = []
 size_share_corr = 0.5
+revision_2024 = pd.Series(0.0, index=sorted(spending["country"].astype(str).unique()))
+fell_below_2pct = []
 '''
 
 ATTACKS_ON_CHECKS = {

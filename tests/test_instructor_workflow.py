@@ -101,8 +101,8 @@ def test_collect_rejects_a_file_that_is_not_a_zip(course, tmp_path):
 
 def test_grade_reports_each_student(graded):
     lines = {line.split()[0]: line for line in graded.splitlines()[1:] if line.strip()}
-    assert "graded" in lines["smithalice"] and "8/12" in lines["smithalice"]
-    assert "6/12" in lines["jonesbob"]
+    assert "graded" in lines["smithalice"] and "10/14" in lines["smithalice"]
+    assert "8/14" in lines["jonesbob"]
     assert "invalid notebook" in lines["leecarol"]
     assert "missing notebook" in lines["empty-erin"]
 
@@ -136,8 +136,8 @@ def test_export_tells_apart_graded_zero_ungradable_and_not_submitted(course, gra
     assert columns[:3] == ["student", "ps1-nato-burden-sharing", "ps1-nato-burden-sharing status"]
     assert all(f"{a} status" in columns for a in os.listdir(course / "source"))
     ps1 = "ps1-nato-burden-sharing"
-    assert rows["smithalice"][ps1] == "8" and rows["smithalice"][f"{ps1} status"] == "needs manual grading"
-    assert rows["jonesbob"][ps1] == "6"
+    assert rows["smithalice"][ps1] == "10" and rows["smithalice"][f"{ps1} status"] == "needs manual grading"
+    assert rows["jonesbob"][ps1] == "8"
     assert rows["kimdan"][ps1] == "0" and rows["kimdan"][f"{ps1} status"] == "graded"
     assert rows["leecarol"][ps1] == "" and rows["leecarol"][f"{ps1} status"].startswith("could not be graded: ")
     assert rows["empty-erin"][f"{ps1} status"].startswith("could not be graded: ")
@@ -150,7 +150,7 @@ def test_item_analysis_report_has_plots_and_failure_messages(course, graded):
     assert result.returncode == 0, result.stderr
     page = (course / "grades" / f"{ASSIGNMENT}-report.html").read_text(encoding="utf-8")
     assert page.count("<svg") >= 5
-    for question in ("q1_tests", "q2_tests", "q3_tests", "q4_tests", "q5_answer"):
+    for question in ("q1_tests", "q2_tests", "q3_tests", "q4_tests", "q5_answer", "q6_tests"):
         assert question in page
     assert "is not the expected value" in page
     assert "http" not in page.split("<svg")[0]

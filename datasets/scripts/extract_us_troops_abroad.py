@@ -18,6 +18,11 @@ United States and year:
 - ``army``, ``navy``, ``marine_corps`` and ``air_force`` are taken from that report row, and are
   empty where ``report`` is.
 
+Years that the reports file covers but the country-year file does not yet (2025 in the files
+of troopdata's commit of 2 June 2026) are taken from the last report of the year (December
+2025): ``troops`` is that report's total active duty (``troops_ad``), and ``report`` names it
+on every row of the year.
+
 Host-years with a total of zero are left out. Codes follow the course's
 crosswalk ``countries.csv``: COW codes with the German Federal Republic (260) to 1990, the
 Yemen Arab Republic (678) before 1990 and the Republic of Vietnam (817) for 1954-1975.
@@ -51,6 +56,9 @@ COLUMNS = ["iso3", "cow_code", "host_country", "year", "troops", *BRANCHES, "rep
 NO_CODE_NAMES = {327: "Vatican City"}
 # Names the country-year file cuts short.
 NAME_FIXES = {"Eniwetok (J.T.F. 7": "Eniwetok (J.T.F. 7)"}
+# Names of the reports file that the country-year file spells otherwise.
+REPORT_NAME_FIXES = {"Virgin Islands, U.s.": "US Virgin Islands"}
+MONTHS = ["March", "June", "September", "December"]
 INDOCHINA = "Indo-China"
 
 
@@ -67,6 +75,10 @@ def cow_code(ccode: int, year: int):
         return None
     if ccode == 255 and year <= 1990:
         return 260  # the September reports predate unification on 3 October 1990
+    if ccode == 260 and year > 1990:
+        return 255  # the reports file keeps 260 for Germany after unification
+    if ccode == 340:
+        return 345  # the reports file's Serbia; COW (and the country-year file) code it 345
     if ccode in (816, 817):
         if year < 1954:
             return None
@@ -116,6 +128,40 @@ def match_report(host: dict, year: int, troops: int, index: dict):
     return candidates[0]
 
 
+def host_row(ccode: int, year: int, source_name: str, crosswalk: dict) -> dict:
+    """Codes and the course's name for a host."""
+    code = cow_code(ccode, year)
+    if code is None:
+        source_name = NAME_FIXES.get(source_name, source_name)
+        name = NO_CODE_NAMES.get(ccode, INDOCHINA if ccode in (816, 817) else source_name)
+        return {"iso3": "", "cow_code": "", "host_country": name}
+    if code not in crosswalk:
+        raise SystemExit(f"COW code {code} ({source_name}) is not in countries.csv")
+    return {"iso3": crosswalk[code]["iso3"], "cow_code": str(code), "host_country": crosswalk[code]["country"]}
+
+
+def latest_report_rows(reports: list[dict], after: int, crosswalk: dict) -> list[dict]:
+    """Rows for the years after ``after``, each from the last report of its year."""
+    out = []
+    for year in sorted({int(r["year"]) for r in reports if int(r["year"]) > after}):
+        in_year = [r for r in reports if int(r["year"]) == year and r["ccode"] != "2"]
+        last = max((MONTHS.index(r["month"]), r["source"]) for r in in_year)[1]
+        for row in (r for r in in_year if r["source"] == last):
+            troops = _number(row["troops_ad"])
+            if not troops:
+                continue
+            name = REPORT_NAME_FIXES.get(row["countryname"], row["countryname"])
+            branches = report_branches(row, year)
+            out.append({
+                **host_row(int(row["ccode"]), year, name, crosswalk),
+                "year": str(year),
+                "troops": str(troops),
+                **{b: "" if v is None else str(v) for b, v in zip(BRANCHES, branches)},
+                "report": last,
+            })
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("country_year", type=Path, help="path to troopdata-rebuild-country-year.csv")
@@ -132,36 +178,30 @@ def main(argv=None):
         raise SystemExit(f"the crosswalk {crosswalk_path} is missing")
 
     crosswalk = {int(row["cow_code"]): row for row in read_csv(crosswalk_path)}
-    index = index_reports(read_csv(reports_path))
+    reports = read_csv(reports_path)
+    index = index_reports(reports)
 
     out = []
+    last_year = 0
     for host in read_csv(args.country_year):
         ccode, year = int(host["ccode"]), int(host["year"])
+        last_year = max(last_year, year)
         if ccode == 2 or year < 1950:
             continue
         troops = _number(host["troops_ad"])
         if not troops:
             continue
-        code = cow_code(ccode, year)
-        if code is None:
-            source_name = NAME_FIXES.get(host["countryname"], host["countryname"])
-            iso3, name = "", NO_CODE_NAMES.get(ccode, INDOCHINA if ccode in (816, 817) else source_name)
-        elif code in crosswalk:
-            iso3, name = crosswalk[code]["iso3"], crosswalk[code]["country"]
-        else:
-            raise SystemExit(f"COW code {code} ({host['countryname']}) is not in countries.csv")
         match = match_report(host, year, troops, index)
         branches = report_branches(match, year) if match else [None] * len(BRANCHES)
         out.append({
-            "iso3": iso3,
-            "cow_code": "" if code is None else str(code),
-            "host_country": name,
+            **host_row(ccode, year, host["countryname"], crosswalk),
             "year": str(year),
             "troops": str(troops),
             **{b: "" if v is None else str(v) for b, v in zip(BRANCHES, branches)},
             "report": match["source"] if match else "",
         })
 
+    out += latest_report_rows(reports, last_year, crosswalk)
     out.sort(key=lambda row: (row["host_country"], int(row["year"])))
     keys = [(row["host_country"], row["year"]) for row in out]
     if len(set(keys)) != len(keys):

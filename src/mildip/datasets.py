@@ -106,12 +106,18 @@ def codebook(name: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def load_dataset(name: str) -> pd.DataFrame:
+def load_dataset(name: str, release: str | None = None) -> pd.DataFrame:
     """Load dataset ``name`` as a typed DataFrame, validated against its schema.
 
     Dates become ``datetime64`` columns, booleans ``bool``, string fields with a fixed list
     of values (or marked ``categorical``) pandas categories. A file that does not match its
     schema raises :class:`DatasetError` naming the file, row and column.
+
+    Some datasets hold several releases of the same figures (their descriptor lists
+    ``releases``, oldest first, and a ``release`` column tells the rows apart). They load one
+    release at a time, so that releases are never mixed by accident: the latest by default or
+    with ``release="latest"``, an older one by its name (``release="June 2024"``), and every
+    row only with ``release="all"``. ``frame.attrs["release"]`` says which release was loaded.
     """
     dataset = describe(name)
     if not dataset.path.is_file():
@@ -121,7 +127,26 @@ def load_dataset(name: str) -> pd.DataFrame:
     for field in dataset.fields:
         frame[field["name"]] = _typed(frame[field["name"]], field)
     frame.attrs.update(name=name, title=dataset.title, release=dataset.release, citation=cite(name))
-    return frame
+    return _select_release(frame, dataset, release)
+
+
+def _select_release(frame: pd.DataFrame, dataset: Dataset, release: str | None) -> pd.DataFrame:
+    """The rows of one release (see :func:`load_dataset`)."""
+    listed = dataset.descriptor.get("releases") or []
+    names = [item["name"] for item in listed]
+    if not names:
+        if release in (None, "latest", "all"):
+            return frame
+        raise DatasetError(f"{dataset.name} has a single release ({dataset.release}); do not pass release=")
+    if release == "all":
+        frame.attrs["release"] = "; ".join(item["title"] for item in listed)
+        return frame
+    chosen = names[-1] if release in (None, "latest") else release
+    if chosen not in names:
+        raise DatasetError(f"{dataset.name} has no release {release!r}; its releases are: {', '.join(names)}, or 'all'")
+    rows = frame[frame["release"] == chosen].reset_index(drop=True)
+    rows.attrs.update(frame.attrs, release=listed[names.index(chosen)]["title"])
+    return rows
 
 
 def _typed(column: pd.Series, field: dict) -> pd.Series:
