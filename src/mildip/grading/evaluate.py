@@ -145,14 +145,14 @@ def _serve(connection) -> None:
             raise codec.StudentError(f"{reply['error'].get('ename', 'Error')}: {reply['error'].get('evalue', '')}")
         return codec.decode(reply["result"], caller)
 
-    while True:
-        try:
+    try:
+        while True:
             message = connection.recv()
-        except EOFError:
-            return
-        if message.get("op") != "run":
-            return
-        connection.send({"op": "verdict", **_run(namespace, message["source"], message["answers"], caller)})
+            if message.get("op") != "run":
+                return
+            connection.send({"op": "verdict", **_run(namespace, message["source"], message["answers"], caller)})
+    except (EOFError, OSError):
+        return  # the grader has gone: nothing is left to report to
 
 
 # --- the grader's side -------------------------------------------------------------------

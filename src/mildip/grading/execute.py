@@ -170,7 +170,7 @@ class Kernel:
             self.request(f"__import__('mildip.grading.kernel', fromlist=['unpack']).unpack({str(self.dir / 'seed')!r})",
                          30, keep=False)
 
-    def interrupt_and_wait(self, grace: float = 5.0) -> bool:
+    def interrupt_and_wait(self, grace: float = 10.0) -> bool:
         """Interrupt the running cell; True if the kernel came back within ``grace`` seconds."""
         if not self.alive():
             return False

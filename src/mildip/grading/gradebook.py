@@ -44,7 +44,7 @@ def save_auto_grades(gradebook, notebook, resources, config, keep_manual: bool) 
 
 def record(course: Course, gradebook, assignment: str, student: str, notebook_name: str, notebook,
            timestamp, keep_manual: bool) -> tuple[float, float, float]:
-    """Write one graded notebook's scores; return (score, max score, seconds late)."""
+    """Write one graded notebook's scores; return (score after any late penalty, max score, seconds late)."""
     from nbgrader.preprocessors import AssignLatePenalties
 
     gradebook.update_or_create_student(student)
@@ -56,7 +56,8 @@ def record(course: Course, gradebook, assignment: str, student: str, notebook_na
     gradebook.db.expire_all()  # AssignLatePenalties wrote through its own connection
     submitted = gradebook.find_submission_notebook(notebook_name, assignment, student)
     late = gradebook.find_submission(assignment, student).total_seconds_late
-    return submitted.score, submitted.max_score, float(late or 0)
+    score = submitted.score - (submitted.late_submission_penalty or 0)
+    return score, submitted.max_score, float(late or 0)
 
 
 def in_gradebook(course: Course, assignment: str) -> bool:

@@ -76,6 +76,39 @@ def unpack(folder: str) -> None:
             shutil.copyfile(path, Path.cwd() / path.name)
 
 
+def limit_messages(limit: int) -> None:
+    """Replace any output too large for the grader with a short note, before it is sent.
+
+    The grader drops (unread) every message over its own limit, which also breaks the kernel's
+    connection; this keeps an honest notebook that prints something enormous gradable. Student
+    code can undo it, and then only loses its own connection.
+    """
+    from jupyter_client.session import Session
+
+    serialize = Session.serialize
+
+    def bounded(self, msg, ident=None):
+        frames = serialize(self, msg, ident)
+        size = sum(len(f) for f in frames)
+        kind = msg.get("header", {}).get("msg_type")
+        if size <= limit or kind not in ("stream", "display_data", "execute_result", "update_display_data",
+                                         "error", "execute_reply"):
+            return frames
+        note = f"[output of {size:,} bytes not shown: more than the grader accepts]\n"
+        content = dict(msg.get("content") or {})
+        if kind == "stream":
+            content["text"] = note
+        elif kind in ("display_data", "execute_result", "update_display_data"):
+            content.update(data={"text/plain": note}, metadata={})
+        elif kind == "error":
+            content.update(evalue=note, traceback=[note])
+        else:
+            content["payload"] = []
+        return serialize(self, dict(msg, content=content, buffers=[]), ident)
+
+    Session.serialize = bounded
+
+
 def launch(argv: list[str] | None = None) -> None:
     """Inside the sandbox: apply the limits, copy the submission's files, start the kernel."""
     import argparse
@@ -84,6 +117,7 @@ def launch(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory", type=int, required=True)
     parser.add_argument("--file-size", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
+    parser.add_argument("--message-limit", type=int, required=True)
     parser.add_argument("-f", dest="connection_file", required=True)
     args = parser.parse_args(argv)
 
@@ -103,6 +137,7 @@ def launch(argv: list[str] | None = None) -> None:
             importlib.import_module(module)
         except ImportError:
             pass
+    limit_messages(args.message_limit)
     from ipykernel.kernelapp import IPKernelApp
     from traitlets.config import Config
 

@@ -175,6 +175,7 @@ def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_
         "--memory", str(limits.memory_bytes),
         "--file-size", str(limits.file_bytes),
         "--processes", str(limits.processes if process_rlimit else 0),
+        "--message-limit", str(limits.message_bytes - 100_000),
         "-f", "{connection_file}",
     ]
     if cgroup_dirs:
