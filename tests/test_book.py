@@ -34,8 +34,9 @@ def test_numbers_in_the_nato_chapter_come_from_the_data(built_book):
 def test_charts_are_drawn_by_the_bundled_script_not_a_cdn(built_book):
     page = (ROOT / "_build" / "html" / "book" / "nato.html").read_text(encoding="utf-8")
     assert page.count('class="mildip-chart"') >= 2
-    assert 'type="module" src="../_static/mildip/vega.js' in page
-    assert (ROOT / "_build" / "html" / "_static" / "mildip" / "vega.js").stat().st_size > 100_000
+    assert 'src="../_static/mildip/vega.min.js' in page
+    assert 'type="module" src="../_static/mildip/render.js' in page
+    assert (ROOT / "_build" / "html" / "_static" / "mildip" / "vega.min.js").stat().st_size > 100_000
     external = re.findall(r'<(?:script|link)[^>]*(?:src|href)="(https?:)?//[^"]*"', page)
     assert not external, "page loads scripts or styles from another host"
 
