@@ -15,7 +15,8 @@ kernel-only features out of it. Its JavaScript and CSS are files beside this mod
   licence, public-domain data) to ``_static/mildip/countries-110m.json`` for maps.
 - ``_static/mildip/site.css`` on every page: charts, tables, dark mode. Font Awesome's 1.5 MB
   script is dropped: the theme's CSS already draws every icon with Font Awesome's web font.
-- Loads the search index only on the search page, sphinx-design's files only where a page uses
+- Cuts the theme's style sheets down to the rules the site uses (PurgeCSS, npm). Loads the
+  search index only on the search page, sphinx-design's files only where a page uses
   them, MathJax (served from the site, from ``sphinx-mathjax-offline``) only where there is
   mathematics and ships it only if some page has; drops source maps and unused theme files.
 - Drops sphinx-thebe's scripts and myst-nb's ipywidgets loader (both from CDNs; the book has no
@@ -43,6 +44,9 @@ MATHJAX_SCRIPT = "tex-chtml.js"
 MATHJAX_PACKAGE = "sphinx-mathjax-offline"
 #: Where the country outlines come from (``npm ci`` installs it; ``make book`` runs that).
 WORLD_ATLAS = Path("world-atlas") / OUTLINES
+PURGECSS = Path("purgecss") / "bin" / "purgecss.js"
+#: The theme's style sheets, cut down to the rules the site's pages and scripts use (PurgeCSS).
+PURGED_STYLES = ("styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "mystnb.*.css")
 
 
 def static_file(name: str) -> str:
@@ -92,6 +96,49 @@ def write_site_assets(static_dir: Path, srcdir: Path) -> None:
     if not target.is_file() or target.stat().st_size != source.stat().st_size:
         shutil.copyfile(source, target)
     shutil.copyfile(source.with_name("LICENSE"), folder / "world-atlas-LICENSE.txt")  # ISC: keep the notice
+
+
+def _original_style(output: Path, static: Path) -> Path:
+    """The file a style sheet of the site was copied from (never a copy purged by an earlier build)."""
+    from importlib import import_module
+
+    if output.name.startswith("mystnb."):
+        return Path(str(resources.files("myst_nb").joinpath("static", "mystnb.css")))
+    relative = output.relative_to(static).as_posix()
+    for package in ("pydata_sphinx_theme", "sphinx_book_theme"):
+        root = Path(import_module(package).__file__).parent / "theme" / package / "static"
+        if (root / relative).is_file():
+            return root / relative
+    raise FileNotFoundError(f"no original for {output}")
+
+
+def purge_styles(srcdir: Path, outdir: Path) -> None:
+    """Keep only the CSS rules whose selectors the built pages or their scripts can match.
+
+    PurgeCSS (npm) reads every page and every script of the site, so classes the theme's
+    scripts add (menus, dark mode, dialogs) are kept. The theme's CSS is 0.4 MB otherwise.
+    Each style sheet is purged from the theme's own file, so a rebuild never loses a rule.
+    """
+    import subprocess
+    import tempfile
+
+    node = shutil.which("node")
+    if node is None:
+        raise FileNotFoundError("node not found: the book's build needs Node.js for PurgeCSS (apt-get install nodejs npm)")
+    static = outdir / "_static"
+    styles = [path for pattern in PURGED_STYLES for path in static.glob(pattern)]
+    with tempfile.TemporaryDirectory() as scratch:
+        for index, style in enumerate(styles):
+            folder = Path(scratch) / str(index)
+            folder.mkdir()
+            source = folder / style.name
+            shutil.copyfile(_original_style(style, static), source)
+            subprocess.run(
+                [node, str(node_module(srcdir, PURGECSS)), "--css", str(source),
+                 "--content", str(outdir / "**" / "*.html"), str(static / "**" / "*.js"),
+                 "--output", str(style.parent)],
+                check=True, capture_output=True, text=True, timeout=300,
+            )
 
 
 def mathjax_source() -> Path:
@@ -264,6 +311,7 @@ def _finish(app, exception):
     for path in unused:
         path.unlink(missing_ok=True)
     shutil.rmtree(static / "locales", ignore_errors=True)
+    purge_styles(Path(app.srcdir), out)
 
 
 def setup(app):
