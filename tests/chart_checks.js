@@ -1,6 +1,6 @@
 // In-page checks of one drawn chart (tests/test_browser.py): is its text inside its box and
 // clear of other text, in every state of its controls? Returns the problems found.
-async (id, maxStates) => {
+async ([id, maxStates]) => {
   const box = document.getElementById(id);
   const view = box.vegaView;
   const problems = [];
@@ -80,6 +80,8 @@ async (id, maxStates) => {
       control.el.dispatchEvent(new Event("change", { bubbles: true }));
     }
     await view.runAsync();
+    await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+    await view.runAsync(); // a change of size (autosize) is drawn in a second pass
   }
 
   const initial = controls.map((c) => (c.radios ? c.radios.find((r) => r.checked)?.value : c.el.type === "checkbox" ? c.el.checked : c.el.value));

@@ -32,7 +32,7 @@ DATE_FORMAT = "%-d %B %Y"
 
 RENDERER = "mildip"
 #: Version of the markup book_mimebundle writes; the book's execution cache is dropped when it changes.
-MARKUP_VERSION = "vega-columns-1"
+MARKUP_VERSION = "vega-columns-2"
 BOOK_ENV = "MILDIP_BOOK"
 #: Country outlines for maps: world-atlas (Natural Earth 1:110m), copied into the site by mildip.book.
 OUTLINES = "countries-110m.json"
@@ -72,7 +72,8 @@ def responsive(spec: dict) -> dict:
     spec = dict(spec)
     if any(key in spec for key in _SINGLE) and "facet" not in spec and "repeat" not in spec:
         spec["width"] = "container"
-        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+        # resize: lay the chart out again whenever its content changes (a control, a filter)
+        spec["autosize"] = {"type": "fit-x", "contains": "padding", "resize": True}
     elif "hconcat" in spec or "concat" in spec:
         children = spec.pop("hconcat", None) or spec.pop("concat")
         spec["vconcat"] = children

@@ -4,8 +4,9 @@
 ``bibtex_reference_style: mildip_author_year`` (citations in the text).
 
 - Every work gets the label its citations show, "Author, Year", with a, b, c... added when two
-  works would otherwise share a label ("Vine, 2015a", "Vine, 2015b"), in the order of the
-  reference list; the list is sorted by author, year and title and shows those labels.
+  works would otherwise share a label ("Vine, 2015a", "Vine, 2015b"; "n.d.-a" for undated works),
+  in the order of the reference list; the list is sorted by author, year and title and shows
+  those labels.
 - Titles are printed as written in the ``.bib`` files: pybtex's stock styles lower-case every
   word after the first ("the north atlantic treaty"), which breaks proper nouns.
 - A year that the entry already names in ``howpublished``, ``note`` or ``organization``
@@ -80,7 +81,7 @@ class AuthorYearLabels(BaseLabelStyle):
             else:
                 index = seen.get(base, 0)
                 seen[base] = index + 1
-                yield base + suffix(index)
+                yield base + ("-" if base.endswith(NO_DATE) else "") + suffix(index)
 
 
 def label_year(label: str) -> str:
@@ -93,10 +94,18 @@ class Style(UnsrtStyle):
     written and no year printed twice."""
 
     default_sorting_style = "author_year_title"
+    default_name_style = "lastfirst"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.label_style = AuthorYearLabels()
+        self.format_labels = self.label_style.format_labels
+        self.sort = self.sort_as_cited  # pybtex binds the sorting style's method in __init__
+
+    def sort_as_cited(self, entries):
+        """By the author as cited, then year, then title: the reference list reads like the labels."""
+        return sorted(entries, key=lambda e: (author_text(e).casefold(), year_text(e),
+                                              e.fields.get("title", "").casefold()))
 
     def format_title(self, e, which, as_sentence=True):
         title = field(which)

@@ -100,23 +100,34 @@ function eachGroup(node, visit) {
 
 function fitSpec(spec, width) {
   const config = spec.config || {};
-  const titleSize = config.title?.fontSize || 13;
+  const titleSize = config.title?.fontSize || config.style?.["group-title"]?.fontSize || 13;
   const room = Math.max(120, width - 14);
   eachGroup(spec, (group) => {
-    for (const key of ["title"]) {
-      const title = group[key];
-      if (!title) continue;
-      if (typeof title === "string") group[key] = { text: wrap(title, room, titleSize, "bold") };
-      else if (title.text) title.text = wrap(title.text, room, title.fontSize || titleSize, "bold");
+    const title = group.title;
+    if (typeof title === "string") {
+      group.title = { text: wrap(title, room, titleSize, "bold") };
+    } else if (title) {
+      if (title.text) title.text = wrap(title.text, room, title.fontSize || titleSize, "bold");
+      if (title.subtitle) {
+        const size = title.subtitleFontSize || config.title?.subtitleFontSize
+          || config.style?.["group-subtitle"]?.fontSize || 12;
+        title.subtitle = wrap(title.subtitle, room - 4, size, "normal");
+      }
     }
+    const continuous = new Set(["linear", "log", "pow", "sqrt", "symlog", "time", "utc"]);
+    const scaleType = (name) => (group.scales || spec.scales || []).find((s) => s.name === name)?.type || "linear";
     for (const axis of group.axes || []) {
       if ((axis.orient === "left" || axis.orient === "right") && axis.labels !== false) {
         const limit = Math.round(width < NARROW ? Math.max(70, width * 0.32) : Math.max(120, width * 0.4));
         axis.labelLimit = Math.min(axis.labelLimit ?? config.axis?.labelLimit ?? 180, limit);
       }
+      if (axis.labelFlush === undefined && axis.labels !== false && continuous.has(scaleType(axis.scale))) {
+        axis.labelFlush = true; // first and last labels stay within the axis, clear of the other axis
+      }
       if (axis.title && typeof axis.title === "string" && axis.labels !== false) {
         const horizontal = axis.orient === "top" || axis.orient === "bottom";
-        axis.title = wrap(axis.title, horizontal ? room - 40 : 260, config.axis?.titleFontSize || 11, "bold");
+        axis.title = wrap(axis.title, horizontal ? room - 40 : Math.min(260, (group.height || 260) + 20),
+          config.axis?.titleFontSize || 11, "bold");
       }
     }
     if (width < NARROW) {
@@ -354,7 +365,7 @@ async function draw(box) {
   const viewEl = box.querySelector(".mildip-chart-view");
   const controls = document.createElement("div");
   controls.className = "mildip-chart-controls";
-  box.insertBefore(controls, viewEl);
+  viewEl.after(controls); // below the chart, where the chapters' text says the controls are
   const available = box.clientWidth;
   fitSpec(spec, available);
   const title = spec.title?.text ?? spec.title ?? spec.marks?.find((m) => m.title)?.title?.text;
