@@ -455,8 +455,12 @@ def test_every_interactive_chart_has_a_table_equivalent(visits):
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-#: Chapters another pass will revise; their chart code is not touched yet.
-PENDING = {"book/nato.html", "book/conclusion.html"}
+#: Cases that fail only because of chart code inside the NATO and conclusion chapters, which another
+#: pass will revise (their text is being rewritten): (test, page[, width]).
+PENDING = {
+    ("text", "book/nato.html", 390), ("text", "book/conclusion.html", 390), ("text", "book/conclusion.html", 1366),
+    ("tap", "book/nato.html"),
+}
 PENDING_REASON = "nato/conclusion chart pass pending"
 CHART_CHECKS = (Path(__file__).parent / "chart_checks.js").read_text(encoding="utf-8")
 #: All combinations of a chart's controls are tried when there are at most this many.
@@ -474,13 +478,13 @@ def _chapters() -> list[str]:
     return [relative(p) for p in chapter_pages()]
 
 
-def _pending(pages, *widths):
-    """Parameters for ``pages`` (and ``widths``), with the pending chapters marked xfail."""
+def _pending(test, pages, *widths):
+    """Parameters for ``pages`` (and ``widths``), the cases in PENDING marked xfail."""
     params = []
     for page in pages:
         for width in widths or (None,):
             values = (page,) if width is None else (page, width)
-            marks = [pytest.mark.xfail(strict=False, reason=PENDING_REASON)] if page in PENDING else []
+            marks = [pytest.mark.xfail(strict=False, reason=PENDING_REASON)] if (test, *values) in PENDING else []
             params.append(pytest.param(*values, marks=marks, id="-".join(map(str, values))))
     return params
 
@@ -513,7 +517,7 @@ def _open(contexts, server, kind: str, page_name: str):
     return page
 
 
-@pytest.mark.parametrize("page_name", _pending(_toc_pages()))
+@pytest.mark.parametrize("page_name", _pending("sideways", _toc_pages()))
 def test_no_page_scrolls_sideways_on_a_phone(site, contexts, server, page_name):
     page = _open(contexts, server, "phone", page_name)
     try:
@@ -531,7 +535,7 @@ def test_no_page_scrolls_sideways_on_a_phone(site, contexts, server, page_name):
     assert not wide, "\n".join(wide)
 
 
-@pytest.mark.parametrize(("page_name", "width"), _pending(_chapters(), PHONE["width"], DESKTOP["width"]))
+@pytest.mark.parametrize(("page_name", "width"), _pending("text", _chapters(), PHONE["width"], DESKTOP["width"]))
 def test_no_chart_text_falls_outside_its_box_or_overlaps_in_any_control_state(site, contexts, server,
                                                                                page_name, width):
     page = _open(contexts, server, "phone" if width == PHONE["width"] else "desktop", page_name)
@@ -550,6 +554,7 @@ def test_no_chart_text_falls_outside_its_box_or_overlaps_in_any_control_state(si
 TOOLTIP_TARGETS = """() => [...document.querySelectorAll("div.mildip-chart")].map((box) => {
   const svg = box.querySelector(".mildip-chart-view svg").getBoundingClientRect();
   const marks = [...box.querySelectorAll(".mildip-chart-view svg [role='graphics-symbol']")]
+    .filter((m) => m.tagName !== "g")  // axes, legends and titles are groups; marks are shapes
     .map((m) => m.getBoundingClientRect())
     .filter((r) => r.width > 0 && r.height > 0 && r.width < svg.width / 2);
   const r = marks[Math.floor(marks.length / 2)];
@@ -557,7 +562,7 @@ TOOLTIP_TARGETS = """() => [...document.querySelectorAll("div.mildip-chart")].ma
 })"""
 
 
-@pytest.mark.parametrize("page_name", _pending(_chapters()))
+@pytest.mark.parametrize("page_name", _pending("tap", _chapters()))
 def test_a_tap_on_a_chart_mark_shows_its_tooltip(site, contexts, server, page_name):
     page = _open(contexts, server, "phone", page_name)
     problems = []
@@ -579,7 +584,7 @@ def test_a_tap_on_a_chart_mark_shows_its_tooltip(site, contexts, server, page_na
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("page_name", _pending(_chapters()))
+@pytest.mark.parametrize("page_name", _pending("keyboard", _chapters()))
 def test_chart_values_and_legend_filters_work_from_the_keyboard(site, contexts, server, page_name):
     page = _open(contexts, server, "desktop", page_name)
     problems = []
@@ -646,3 +651,19 @@ def test_pages_stay_within_their_weight_limits(site, browser):
     loads = page_sizes.measure(site, browser=browser)
     problems = page_sizes.over_limits(site, loads)
     assert not problems, "\n".join(problems) + "\n\n" + page_sizes.report(site, loads)
+
+
+def test_chart_labels_and_values_are_written_for_people(site, contexts, server):
+    page = _open(contexts, server, "desktop", _chapters()[0])
+    try:
+        shown = page.evaluate("""() => [null, "null", true, "false", "", 1234567, "2016-08-29",
+            "2016-08-29T00:00:00.000Z", "Aug 29, 2016", "a label"].map(window.mildipFormat.value)
+            .concat(["report", "share_report"].map(window.mildipFormat.label))""")
+        weights = page.evaluate("""() => [...document.querySelectorAll("span.pasted-text")].slice(0, 20)
+            .map((span) => [getComputedStyle(span).fontWeight, getComputedStyle(span.parentElement).fontWeight])""")
+    finally:
+        page.close()
+    assert shown == ["not given", "not given", "yes", "no", "not given", "1,234,567", "29 August 2016",
+                     "29 August 2016", "29 August 2016", "a label", "Report", "Share report"]
+    assert weights, "no glued number on the page"
+    assert all(own == parent for own, parent in weights), f"glued numbers stand out from the text: {weights}"

@@ -19,6 +19,7 @@ kernel-only features out of it. Its JavaScript and CSS are files beside this mod
   search index only on the search page, sphinx-design's files only where a page uses
   them, MathJax (served from the site, from ``sphinx-mathjax-offline``) only where there is
   mathematics and ships it only if some page has; drops source maps and unused theme files.
+- Puts every table in a box that scrolls sideways on its own, focusable and named.
 - Drops sphinx-thebe's scripts and myst-nb's ipywidgets loader (both from CDNs; the book has no
   kernel), and fixes the theme's markup where axe-core finds WCAG 2 violations.
 - Offers each chapter's code as a notebook: ``_sources/<page>.ipynb``, made from the MyST source
@@ -200,6 +201,25 @@ THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>',
 BIBLIOENTRY = re.compile(r'(<div class="citation"[^>]*?) role="doc-biblioentry"')
 
 
+TABLE = re.compile(r"<table\b.*?</table>", re.S)
+CAPTION = re.compile(r"<caption[^>]*>(.*?)</caption>", re.S)
+
+
+def scrolling_tables(body: str) -> str:
+    """Wrap every table in a box that scrolls sideways on its own (never the page), reachable and
+    named for keyboard and screen-reader users (a scrolling region must be focusable)."""
+    import html as html_lib
+
+    def wrap(match: re.Match) -> str:
+        table = match.group(0)
+        caption = CAPTION.search(table)
+        name = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", caption.group(1))).split()) if caption else ""
+        label = html_lib.escape(f"Table: {name}" if name else "Table", quote=True)
+        return f'<div class="mildip-table-scroll" tabindex="0" role="region" aria-label="{label}">{table}</div>'
+
+    return TABLE.sub(wrap, body)
+
+
 def _page_assets(app, pagename, templatename, context, doctree):
     body = context.get("body", "")
     uses_design = "sd-" in body
@@ -211,7 +231,7 @@ def _page_assets(app, pagename, templatename, context, doctree):
                 if not _is_kernel_only(asset) and (uses_design or not _is_design_asset(asset))
             ]
     if body:
-        context["body"] = BIBLIOENTRY.sub(r'\1 role="listitem"', THEBE_CONFIG.sub("", body))
+        context["body"] = scrolling_tables(BIBLIOENTRY.sub(r'\1 role="listitem"', THEBE_CONFIG.sub("", body)))
         if 'class="mildip-chart"' in body:
             # Both run after the page is parsed, in this order (deferred and module scripts).
             app.add_js_file(f"{ASSET_DIR}/{VEGA.name}", defer="defer")

@@ -117,8 +117,11 @@ function fitSpec(spec, width) {
     const continuous = new Set(["linear", "log", "pow", "sqrt", "symlog", "time", "utc"]);
     const scaleType = (name) => (group.scales || spec.scales || []).find((s) => s.name === name)?.type || "linear";
     for (const axis of group.axes || []) {
+      if ((axis.orient === "bottom" || axis.orient === "top") && axis.labelBound === undefined) {
+        axis.labelBound = true; // a label that would run past the end of the axis is not drawn
+      }
       if ((axis.orient === "left" || axis.orient === "right") && axis.labels !== false) {
-        const limit = Math.round(width < NARROW ? Math.max(70, width * 0.32) : Math.max(120, width * 0.4));
+        const limit = Math.round(width < NARROW ? Math.max(70, width * 0.45) : Math.max(120, width * 0.4));
         axis.labelLimit = Math.min(axis.labelLimit ?? config.axis?.labelLimit ?? 180, limit);
       }
       if (axis.labelFlush === undefined && axis.labels !== false && continuous.has(scaleType(axis.scale))) {
@@ -202,7 +205,11 @@ function hideTip() {
 }
 
 function tooltipHandler(handler, event, item, value) {
-  if (value === null || value === undefined || value === "") { hideTip(); return; }
+  if (value === null || value === undefined || value === "") {
+    // A finger leaves the screen after every tap: keep the tooltip it opened until the next tap.
+    if (event && event.pointerType !== "touch") hideTip();
+    return;
+  }
   showTip(value, event.clientX, event.clientY);
 }
 
@@ -271,20 +278,35 @@ function keyboardTooltips(box, view) {
       hideTip();
     }
   });
-  // A tap (or click) on a mark shows its tooltip; a tap elsewhere hides it.
+  // A tap (or click) on a mark shows its tooltip; a tap elsewhere hides it. Vega reports a tap's
+  // click on the chart's group once the finger has left, so the mark touched is remembered.
+  const hasTip = (item) => item && item.tooltip !== undefined && item.tooltip !== null;
+  let touched = null;
+  view.addEventListener("pointerdown", (event, item) => {
+    touched = event.pointerType === "touch" && hasTip(item) ? { item, time: Date.now() } : null;
+  });
   view.addEventListener("click", (event, item) => {
-    if (item && item.tooltip !== undefined && item.tooltip !== null) showTip(item.tooltip, event.clientX, event.clientY);
+    const recent = touched && Date.now() - touched.time < 1000 ? touched.item : null;
+    const target = hasTip(item) ? item : recent;
+    if (target) showTip(target.tooltip, event.clientX, event.clientY);
     else hideTip();
+    touched = null;
   });
 }
 
 // Legends that filter: keyboard access -------------------------------------------------------
 
-function keyboardLegends(box, spec) {
+function filtersByLegend(spec) {
   const text = JSON.stringify(spec.signals || []) + JSON.stringify(spec.marks || []);
-  if (!/_legend_symbols|_legend_labels|legend_symbols/.test(text) && !/"markname":"[^"]*legend/.test(text)) return;
+  return /_legend_symbols|_legend_labels|legend_symbols/.test(text) || /"markname":"[^"]*legend/.test(text);
+}
+
+function keyboardLegends(box) {
   const svg = box.querySelector(".mildip-chart-view svg");
-  for (const entry of svg.querySelectorAll(".role-legend-symbol path")) {
+  // A legend holding buttons is a group of controls, not a graphic (axe: nested-interactive).
+  for (const legend of svg.querySelectorAll(".role-legend")) legend.setAttribute("role", "group");
+  for (const entry of svg.querySelectorAll(".role-legend-symbol path:not([data-mildip-key])")) {
+    entry.dataset.mildipKey = "yes";
     const group = entry.closest(".role-scope") || entry.parentNode;
     const label = group.querySelector(".role-legend-label text")?.textContent || "entry";
     entry.setAttribute("tabindex", "0");
@@ -301,6 +323,35 @@ function keyboardLegends(box, spec) {
       }
     });
   }
+}
+
+// Accessible markup that survives redrawing ---------------------------------------------------
+
+/** After every redraw: empty mark containers are hidden from assistive technology (an unnamed
+ * graphic is an axe violation), and legend entries that filter stay keyboard buttons. */
+function keepAccessible(box, legends) {
+  const svg = box.querySelector(".mildip-chart-view svg");
+  if (!svg) return;
+  const fix = () => {
+    for (const mark of svg.querySelectorAll("g.role-mark")) {
+      const empty = !mark.firstElementChild;
+      if (empty && !mark.hasAttribute("aria-hidden")) {
+        mark.setAttribute("aria-hidden", "true");
+        mark.dataset.mildipHidden = "yes"; // hidden here, shown again when it has marks
+      } else if (!empty && mark.dataset.mildipHidden === "yes") {
+        mark.removeAttribute("aria-hidden");
+        delete mark.dataset.mildipHidden;
+      }
+    }
+    if (legends) keyboardLegends(box);
+  };
+  fix();
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; fix(); });
+  }).observe(svg, { childList: true, subtree: true });
 }
 
 // The values drawn, as a table ---------------------------------------------------------------
@@ -378,7 +429,7 @@ async function draw(box) {
   if (!controls.childElementCount) controls.remove();
   labelControls(box);
   keyboardTooltips(box, view);
-  keyboardLegends(box, spec);
+  keepAccessible(box, filtersByLegend(spec));
   const rebuild = dataTable(box, view);
   // Controls and clicks change what is drawn: the table follows.
   view.addEventListener("click", () => setTimeout(rebuild, 50));
