@@ -417,7 +417,7 @@ async function draw(box) {
   const controls = document.createElement("div");
   controls.className = "mildip-chart-controls";
   viewEl.after(controls); // below the chart, where the chapters' text says the controls are
-  const available = box.clientWidth;
+  const available = viewEl.clientWidth; // the column, less any padding of the box
   fitSpec(spec, available);
   const title = spec.title?.text ?? spec.title ?? spec.marks?.find((m) => m.title)?.title?.text;
   box.dataset.title = (Array.isArray(title) ? title.join(" ") : title) || spec.description || "Chart";
