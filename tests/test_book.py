@@ -46,7 +46,8 @@ def test_a_cell_error_fails_the_build(tmp_path):
     """The strict settings really bite: a chapter whose code raises must fail the build."""
     for name in ("_config.yml", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "book").mkdir()
+    shutil.copytree(ROOT / "book" / "references", tmp_path / "book" / "references")
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")  # Vega and the outlines the site ships
     (tmp_path / "book" / "index.md").write_text("# Index\n", encoding="utf-8")
     (tmp_path / "book" / "broken.md").write_text(
         "---\njupytext:\n  text_representation:\n    format_name: myst\n"

@@ -45,3 +45,11 @@ def test_every_host_in_the_troop_data_has_a_region():
 def test_the_two_german_states_of_the_data_are_one_germany():
     names = pd.Series(["German Federal Republic", "Germany", "German Democratic Republic"])
     assert list(regions.germany_as_one(names)) == ["Germany", "Germany", "German Democratic Republic"]
+
+
+def test_germany_has_the_cow_code_of_the_year():
+    crosswalk = {"FRA": 220, "DEU": 255}
+    assert regions.cow_code("DEU", 1989, crosswalk) == 260
+    assert regions.cow_code("DEU", 1990, crosswalk) == 260
+    assert regions.cow_code("DEU", 1991, crosswalk) == 255
+    assert regions.cow_code("FRA", 1950, crosswalk) == 220

@@ -9,7 +9,8 @@ Two region schemes are used in the book, for two kinds of data, and they differ 
   and "Other dependencies", :data:`HOST_REGIONS`.
 
 :func:`germany_as_one` names the two German states of the data as one, "Germany": the German
-Federal Republic (COW code 260, until 3 October 1990) and Germany (COW code 255) afterwards.
+Federal Republic (COW code 260, until 3 October 1990) and Germany (COW code 255) afterwards;
+:func:`cow_code` gives an ISO3 code's COW code in a year by the same rule (Germany is 260 to 1990).
 
 >>> exercise_region(59.3, 18.1)
 'Europe'
@@ -23,7 +24,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["EXERCISE_REGIONS", "HOST_REGIONS", "exercise_region", "host_region", "germany_as_one"]
+__all__ = ["EXERCISE_REGIONS", "HOST_REGIONS", "exercise_region", "host_region", "cow_code", "germany_as_one"]
 
 #: Regions of exercise locations (:func:`exercise_region`), in the order charts show them.
 EXERCISE_REGIONS = ["Europe", "Asia-Pacific", "Americas", "Middle East", "Africa"]
@@ -33,6 +34,7 @@ HOST_REGIONS = ["Europe", "East Asia and Pacific", "Middle East and North Africa
 
 GERMANY = "Germany"
 WEST_GERMANY = "German Federal Republic"
+GERMANY_COW, WEST_GERMANY_COW = 255, 260
 
 
 def _missing(value) -> bool:
@@ -98,6 +100,15 @@ def host_region(cow_code, name: str) -> str:
     if code <= 705 or 750 <= code <= 790:
         return "South and Central Asia"
     return "East Asia and Pacific"
+
+
+def cow_code(iso3: str, year: int, crosswalk: dict[str, int]) -> int:
+    """The COW state code of ``iso3`` in ``year``: Germany (DEU) is the German Federal Republic, 260,
+    to 1990 and Germany, 255, from 1991 (COW counts united Germany from 3 October 1990); every
+    other state has the code ``crosswalk`` gives (e.g. from ``load_dataset("countries")``)."""
+    if iso3 == "DEU":
+        return WEST_GERMANY_COW if year <= 1990 else GERMANY_COW
+    return int(crosswalk[iso3])
 
 
 def germany_as_one(names: pd.Series) -> pd.Series:
