@@ -458,7 +458,9 @@ DESKTOP = {"width": 1366, "height": 900}
 #: Cases that fail only because of chart code inside the NATO and conclusion chapters, which another
 #: pass will revise (their text is being rewritten): (test, page[, width]).
 PENDING = {
-    ("text", "book/nato.html", 390), ("text", "book/conclusion.html", 390), ("text", "book/conclusion.html", 1366),
+    # the troop explorer's bar labels and host names run past its box whatever its width
+    ("text", "book/conclusion.html", 390), ("text", "book/conclusion.html", 1366),
+    # two charts draw only lines and areas, with no mark a finger can tap
     ("tap", "book/nato.html"),
 }
 PENDING_REASON = "nato/conclusion chart pass pending"

@@ -141,7 +141,7 @@ function fitSpec(spec, width) {
         if (legend.type !== "gradient" && (legend.orient === "bottom" || legend.orient === "top")) {
           legend.direction = "vertical";
           legend.columns = 1;
-          legend.labelLimit = Math.floor(width) - 40;
+          legend.labelLimit = Math.floor(width) - 70; // room for the symbol, padding and offset
           if (typeof legend.title === "string") legend.title = wrap(legend.title, room, 12, "bold");
         }
       }
