@@ -23,8 +23,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: book test page-sizes release collect grade feedback export report scores bench clean
 
-# axe-core (npm) checks the built pages' accessibility in tests/test_browser.py. Without npm
-# those checks skip (and fail under CI=true).
+# npm packages: world-atlas (the maps' country outlines, copied into the site: the book needs
+# it) and axe-core (checks the built pages' accessibility in tests/test_browser.py; without npm
+# those checks skip, and fail under CI=true).
 NPM        := $(shell command -v npm 2>/dev/null)
 NODE_STAMP := node_modules/.installed
 ifneq ($(NPM),)
@@ -42,7 +43,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-book: $(STAMP)
+book: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The book is in _build/html/index.html"
 

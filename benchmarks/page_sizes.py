@@ -8,6 +8,11 @@ its own line, and each chapter's line gives what that page alone adds (its HTML 
 assets). A reader who opens one chapter first downloads that chapter's line plus the shared
 assets it uses ("first visit").
 
+It also gives the size of the whole site copy (every file of ``_build/html``, what a reader
+copies to read offline) and checks the limits: a chapter's first visit at most
+``FIRST_VISIT_LIMIT`` bytes, the site copy at most ``SITE_LIMIT`` bytes (uncompressed). It exits
+with status 1 when a limit is exceeded; ``tests/test_browser.py`` runs the same check.
+
 Usage: ``make page-sizes`` (after ``make book``), or
 ``.venv/bin/python benchmarks/page_sizes.py [_build/html]``.
 """
@@ -29,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("MILDIP_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: Limits, in bytes as transferred without compression (1.5 MB and 12 MB).
+FIRST_VISIT_LIMIT = 1_500_000
+SITE_LIMIT = 12_000_000
 WAIT_FOR_CHARTS = """() => [...document.querySelectorAll("div.mildip-chart")]
     .every((box) => box.dataset.drawn === "yes" || box.dataset.drawn === "failed")"""
 
@@ -45,8 +53,18 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def measure(site: Path) -> dict[str, dict[str, int]]:
-    """For every page of the site: {url path: transferred bytes} of each response it caused."""
+def site_size(site: Path) -> int:
+    """Bytes of every file of the built site (the copy a reader takes to read offline)."""
+    return sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+
+
+def measure(site: Path, browser=None) -> dict[str, dict[str, int]]:
+    """For every page of the site: {url path: transferred bytes} of each response it caused.
+
+    ``browser`` is a Playwright browser to use (else Chromium is started and closed here).
+    """
+    from contextlib import nullcontext
+
     from playwright.sync_api import sync_playwright
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
@@ -56,8 +74,10 @@ def measure(site: Path) -> dict[str, dict[str, int]]:
                    if not {"_static", "_sources", "_images"} & set(p.relative_to(site).parts))
     loads: dict[str, dict[str, int]] = {}
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        with (nullcontext() if browser is not None else sync_playwright()) as playwright:
+            own = browser is None
+            if own:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for name in pages:
                 context = browser.new_context(service_workers="block")  # a fresh cache per page
                 page = context.new_page()
@@ -75,14 +95,36 @@ def measure(site: Path) -> dict[str, dict[str, int]]:
                         sizes[urlparse(request.url).path] = size["responseBodySize"] + size["responseHeadersSize"]
                 loads[name] = sizes
                 context.close()
-            browser.close()
+            if own:
+                browser.close()
     finally:
         httpd.shutdown()
     return loads
 
 
-def report(site: Path) -> str:
-    loads = measure(site)
+def _shared(loads: dict[str, dict[str, int]]) -> set[str]:
+    users = defaultdict(set)
+    for name, sizes in loads.items():
+        for path in sizes:
+            users[path].add(name)
+    return {path for path, names in users.items() if len(names) > 1}
+
+
+def over_limits(site: Path, loads: dict[str, dict[str, int]]) -> list[str]:
+    """The limits a chapter's first visit or the site copy exceed, one line each."""
+    problems = []
+    for name in chapters(site):
+        first = sum(loads.get(name, {}).values())
+        if first > FIRST_VISIT_LIMIT:
+            problems.append(f"{name}: first visit {first:,} bytes, over the limit of {FIRST_VISIT_LIMIT:,}")
+    total = site_size(site)
+    if total > SITE_LIMIT:
+        problems.append(f"site copy: {total:,} bytes, over the limit of {SITE_LIMIT:,}")
+    return problems
+
+
+def report(site: Path, loads: dict[str, dict[str, int]] | None = None) -> str:
+    loads = measure(site) if loads is None else loads
     users = defaultdict(set)
     for name, sizes in loads.items():
         for path in sizes:
@@ -108,6 +150,8 @@ def report(site: Path) -> str:
         sum(size for path, size in loads.get(name, {}).items() if path not in shared) for name in chapters(site)
     )
     lines.append(f"all chapters, shared assets counted once: {kib(chapters_total + sum(shared_size.values()))}")
+    lines.append(f"site copy (every file of the built site): {kib(site_size(site))}")
+    lines.append(f"limits: first visit {kib(FIRST_VISIT_LIMIT)}, site copy {kib(SITE_LIMIT)}")
     return "\n".join(lines)
 
 
@@ -115,4 +159,9 @@ if __name__ == "__main__":
     site = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "html"
     if not (site / "index.html").is_file():
         sys.exit(f"no built book at {site}: run `make book` first")
-    print(report(site))
+    loads = measure(site)
+    print(report(site, loads))
+    problems = over_limits(site, loads)
+    if problems:
+        print("OVER THE LIMITS:\n" + "\n".join(problems))
+        sys.exit(1)

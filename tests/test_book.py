@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +35,9 @@ def test_numbers_in_the_nato_chapter_come_from_the_data(built_book):
 def test_charts_are_drawn_by_the_bundled_script_not_a_cdn(built_book):
     page = (ROOT / "_build" / "html" / "book" / "nato.html").read_text(encoding="utf-8")
     assert page.count('class="mildip-chart"') >= 2
-    assert 'type="module" src="../_static/mildip/vega.js' in page
-    assert (ROOT / "_build" / "html" / "_static" / "mildip" / "vega.js").stat().st_size > 100_000
+    assert 'src="../_static/mildip/vega.min.js' in page
+    assert 'type="module" src="../_static/mildip/render.js' in page
+    assert (ROOT / "_build" / "html" / "_static" / "mildip" / "vega.min.js").stat().st_size > 100_000
     external = re.findall(r'<(?:script|link)[^>]*(?:src|href)="(https?:)?//[^"]*"', page)
     assert not external, "page loads scripts or styles from another host"
 
@@ -44,7 +46,8 @@ def test_a_cell_error_fails_the_build(tmp_path):
     """The strict settings really bite: a chapter whose code raises must fail the build."""
     for name in ("_config.yml", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "book").mkdir()
+    shutil.copytree(ROOT / "book" / "references", tmp_path / "book" / "references")
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")  # Vega and the outlines the site ships
     (tmp_path / "book" / "index.md").write_text("# Index\n", encoding="utf-8")
     (tmp_path / "book" / "broken.md").write_text(
         "---\njupytext:\n  text_representation:\n    format_name: myst\n"
@@ -116,3 +119,138 @@ def test_every_image_has_alt_text(built_book):
     for page in (ROOT / "_build" / "html").rglob("*.html"):
         for tag in re.findall(r"<img\b[^>]*>", page.read_text(encoding="utf-8")):
             assert re.search(r'\balt="[^"]+"', tag), f"{page.name}: image without alt text: {tag[:120]}"
+
+
+# The bibliography: author-year labels, titles as written, one year per entry ------------------
+
+BIBLIOGRAPHY = ROOT / "_build" / "html" / "book" / "bibliography.html"
+BIB_FILES = [ROOT / "references.bib", *sorted((ROOT / "book" / "references").glob("*.bib"))]
+#: Proper nouns that appear in the book's titles; a stock BibTeX style lower-cases them.
+PROPER_NOUNS = [
+    "Asia", "Asian", "ASEAN", "NATO", "North Atlantic", "Atlantic", "Pacific", "Europe", "European",
+    "United States", "American", "America", "Japan", "Okinawa", "Korea", "Korean", "India", "China",
+    "Chinese", "Russia", "Soviet", "Germany", "German", "France", "French", "Philippines", "Philippine",
+    "Kosovo", "Africa", "African", "Cold War", "Security Council", "United Nations", "Baltic", "Taiwan",
+    "Kyrgyzstan", "Djibouti", "Mauritius", "Chagos", "Afghanistan", "Iraq", "Somalia", "Warsaw",
+]
+
+
+def bibliography_entries(page=BIBLIOGRAPHY) -> dict[str, tuple[str, str]]:
+    """{entry id: (label, text without URLs)} of the reference list as built."""
+    import html
+
+    entries = {}
+    for ident, body in re.findall(r'<div class="citation" id="([^"]+)"[^>]*>(.*?)</div>', page.read_text("utf-8"),
+                                  flags=re.S):
+        label = html.unescape(re.sub(r"<[^>]+>", "", re.search(r'<span class="label">(.*?)</span></span>', body,
+                                                                  flags=re.S).group(1))).strip("[] \n")
+        paragraph = re.sub(r"<a [^>]*>.*?</a>", "", body.split("</span></span>", 1)[1], flags=re.S)
+        entries[ident] = (label, " ".join(html.unescape(re.sub(r"<[^>]+>", "", paragraph)).split()))
+    return entries
+
+
+def test_author_year_labels_get_a_b_suffixes_and_never_repeat():
+    from pybtex.database import parse_string
+
+    from mildip.book import bibliography
+
+    db = parse_string(
+        "@book{b, author={Vine, David}, title={Base Nation}, year={2015}, publisher={Metropolitan}}\n"
+        "@article{a, author={Vine, David}, title={Another}, journal={J}, year={2015}}\n"
+        "@misc{c, author={{Supreme Headquarters Allied Powers Europe}}, title={History}, howpublished={SHAPE}}\n"
+        "@misc{d, author={{Supreme Headquarters Allied Powers Europe}}, title={Today}, howpublished={SHAPE}}\n"
+        "@misc{e, author={Reiter, Dan and Poast, Paul}, title={Tripwires}, howpublished={Texas}, year={2021}}\n",
+        "bibtex",
+    )
+    style = bibliography.Style()
+    entries = style.sort(db.entries.values())
+    labels = dict(zip((e.key for e in entries), style.format_labels(entries)))
+    assert labels == {"e": "Reiter and Poast, 2021", "c": "Supreme Headquarters Allied Powers Europe, n.d.-a",
+                      "d": "Supreme Headquarters Allied Powers Europe, n.d.-b", "a": "Vine, 2015a", "b": "Vine, 2015b"}
+
+
+def test_reference_list_has_unique_author_year_labels(built_book):
+    labels = [label for label, _ in bibliography_entries().values()]
+    assert len(labels) > 100, "the reference list is (nearly) empty"
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    assert not duplicates, f"labels that stand for more than one work: {duplicates}"
+    numbered = [label for label in labels if label.isdigit()]
+    assert not numbered, f"numbered entries in an author-year book: {numbered[:5]}"
+
+
+def test_every_citation_in_the_text_shows_its_entrys_label(built_book):
+    import html
+
+    entries = bibliography_entries()
+    problems = []
+    for chapter_file in chapters():
+        page = (ROOT / "_build" / "html" / f"{chapter_file}.html").read_text(encoding="utf-8")
+        for target, shown in re.findall(r'<a class="reference internal" href="bibliography\.html#([^"]+)"[^>]*>(.*?)</a>',
+                                        page, flags=re.S):
+            shown = " ".join(html.unescape(re.sub(r"<[^>]+>", "", shown)).split())
+            label = entries.get(target, ("?", ""))[0]
+            year = label.rsplit(", ", 1)[-1]
+            if shown != label and shown != year:
+                problems.append(f"{chapter_file}: citation '{shown}' for the entry labelled '{label}'")
+    assert not problems, "\n".join(sorted(set(problems))[:30])
+
+
+def test_titles_keep_their_proper_nouns(built_book):
+    problems = []
+    for label, body in bibliography_entries().values():
+        for noun in PROPER_NOUNS:
+            if re.search(rf"(?<![\w/.-]){re.escape(noun.lower())}(?![\w-])", body):
+                problems.append(f"[{label}] lower-cases '{noun}': {body[:120]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_entry_prints_its_year_twice(built_book):
+    doubled = [f"[{label}] {body}" for label, body in bibliography_entries().values()
+               if re.search(r"\b(1[5-9]\d\d|20\d\d)\b[.,;]?\s+\1\b\.?$|\b(1[5-9]\d\d|20\d\d),\s+\2\b", body)]
+    assert not doubled, "\n".join(doubled[:20])
+
+
+def test_every_bibliography_entry_can_be_found():
+    """A URL or DOI, or a publisher, journal or series to look it up in."""
+    from pybtex.database import parse_file
+
+    problems = []
+    for bib in BIB_FILES:
+        for key, entry in parse_file(bib).entries.items():
+            fields = entry.fields
+            locator = any(fields.get(f) for f in ("url", "doi", "publisher", "journal", "booktitle", "institution"))
+            if not locator and not re.search(r"\d", fields.get("howpublished", "") + fields.get("note", "")):
+                problems.append(f"{bib.name}: {key}")
+    assert not problems, "entries with no URL or locator: " + ", ".join(problems)
+
+
+def test_glued_numbers_have_thousands_separators(built_book):
+    """Counts glued into the text carry separators ("1,882"); years stay as they are."""
+    problems = {}
+    for chapter_file in chapters():
+        page = (ROOT / "_build" / "html" / f"{chapter_file}.html").read_text(encoding="utf-8")
+        bare = [n for n in re.findall(r'<span class="pasted-text">(\d{4,})</span>', page) if not 1800 <= int(n) <= 2100]
+        if bare:
+            problems[chapter_file] = bare
+    assert not problems, f"glued numbers without thousands separators (use mildip.text.number): {problems}"
+
+
+def test_each_chapter_page_offers_its_code_as_a_notebook(built_book, tmp_path):
+    """The download menu links a .ipynb made from the MyST source; run, it computes the glued numbers."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    for chapter_file in chapters():
+        page = (ROOT / "_build" / "html" / f"{chapter_file}.html").read_text(encoding="utf-8")
+        name = Path(chapter_file).name
+        assert f'href="../_sources/{chapter_file}.ipynb"' in page, f"{chapter_file}: no notebook in the download menu"
+        notebook = nbformat.read(ROOT / "_build" / "html" / "_sources" / f"{chapter_file}.ipynb", as_version=4)
+        nbformat.validate(notebook)
+        code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        assert "from mildip.preamble import *" in code or name in ("nato", "conclusion"), chapter_file
+        assert "glue(" in code
+    introduction = nbformat.read(ROOT / "_build" / "html" / "_sources" / "book" / "introduction.ipynb", as_version=4)
+    introduction.cells.append(nbformat.v4.new_code_cell("print(sorted(GLUED))"))
+    NotebookClient(introduction, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(output.get("text", "") for output in introduction.cells[-1].outputs)
+    assert "'ex_total'" in printed and "'lemoa_date'" in printed, printed[:500]

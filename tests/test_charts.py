@@ -10,18 +10,25 @@ import pytest
 from mildip import charts
 
 
+def payload(html: str) -> dict:
+    found = re.search(r'<script type="application/json" class="mildip-chart-spec">(.*?)</script>', html)
+    return json.loads(found.group(1).replace("<\\/", "</"))
+
+
 def test_the_course_theme_uses_the_colour_blind_safe_palette():
     assert alt.theme.active == "mildip"
     spec = alt.Chart(pd.DataFrame({"a": [1]})).mark_point().encode(x="a").to_dict()
     assert spec["config"]["range"]["category"] == charts.PALETTE
+    assert spec["config"]["timeFormat"] == charts.DATE_FORMAT
 
 
-def test_book_renderer_embeds_the_spec_for_the_bundled_script():
+def test_book_renderer_embeds_a_compiled_vega_spec_for_the_bundled_script():
     chart = alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_bar().encode(x="a").properties(description="Two bars.")
     html = charts.book_mimebundle(chart.to_dict())["text/html"]
     assert 'class="mildip-chart"' in html
-    payload = re.search(r'<script type="application/json" class="mildip-chart-spec">(.*?)</script>', html).group(1)
-    assert json.loads(payload)["description"] == "Two bars."
+    spec = payload(html)
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega/")  # Vega, not Vega-Lite
+    assert spec["description"] == "Two bars."
     assert "http" not in html.split("<script")[0]
 
 
@@ -35,3 +42,46 @@ def test_spec_text_cannot_close_the_script_tag():
     chart = alt.Chart(pd.DataFrame({"a": ["</script><b>"]})).mark_bar().encode(x="a").properties(description="x")
     html = charts.book_mimebundle(chart.to_dict())["text/html"]
     assert html.count("</script>") == 1
+    assert payload(html)["data"][0]["mildip:columns"]["a"] == ["</script><b>"]
+
+
+def test_charts_fit_their_column_and_side_by_side_views_stack():
+    single = alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x="a").properties(width=560)
+    fitted = charts.responsive(single.to_dict())
+    assert fitted["width"] == "container"
+    assert fitted["autosize"] == {"type": "fit-x", "contains": "padding", "resize": True}
+    layered = charts.responsive((single + single).to_dict())
+    assert layered["width"] == "container"
+    pair = charts.responsive(alt.hconcat(single, single).to_dict())
+    assert "hconcat" not in pair and [view["width"] for view in pair["vconcat"]] == ["container", "container"]
+
+
+def test_inline_data_is_written_as_columns_with_rounded_floats():
+    frame = pd.DataFrame({"year": [1950, 1951], "share": [0.5111090136857008, 0.25], "label": ["a", None]})
+    chart = alt.Chart(frame).mark_point().encode(x="year", y="share").properties(description="d")
+    data = [d for d in payload(charts.book_mimebundle(chart.to_dict())["text/html"])["data"] if "mildip:columns" in d]
+    columns = data[0]["mildip:columns"]
+    assert columns["year"] == [1950, 1951]
+    assert columns["share"] == [0.511109, 0.25]
+    assert columns["label"] == ["a", None]
+    assert "values" not in data[0]
+
+
+def test_the_rendering_mode_is_decided_when_a_chart_is_drawn(monkeypatch):
+    chart = alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x="a").properties(description="d")
+    assert alt.renderers.active == charts.RENDERER
+    monkeypatch.delenv(charts.BOOK_ENV, raising=False)
+    live = chart._repr_mimebundle_()
+    live = live[0] if isinstance(live, tuple) else live
+    assert "mildip-chart" not in str(live)
+    monkeypatch.setenv(charts.BOOK_ENV, "1")
+    book = chart._repr_mimebundle_()
+    book = book[0] if isinstance(book, tuple) else book
+    assert 'class="mildip-chart"' in book["text/html"]
+
+
+def test_maps_use_the_outlines_the_site_ships(monkeypatch):
+    monkeypatch.setenv(charts.BOOK_ENV, "1")
+    outlines = charts.world_outlines().to_dict()
+    assert outlines["url"] == charts.OUTLINES
+    assert outlines["format"] == {"type": "topojson", "feature": "countries"}

@@ -16,11 +16,11 @@ Explorer                       Controls                                    Text 
 Every explorer widget has the attributes ``summary`` (an HTML widget with one sentence) and
 ``table`` (an HTML widget with the current table), plus one attribute per control.
 
-The widgets need a running kernel. Rendering mode has one switch, shared with
-:mod:`mildip.charts`: while the book is built (``MILDIP_BOOK=1``, set by :mod:`mildip.book`)
-an explorer creates no widget at all and displays its initial table with a note, so the
-static book never shows controls that could not work; the book's own explorers are
-client-side charts. In JupyterLab nothing changes for the student.
+The widgets need a running kernel. Each explorer decides how to show itself when it is called
+(with :func:`mildip.charts.in_book`, the switch the charts use): while the book is built it
+creates no widget at all and displays its initial table with a note, so the static book never
+shows controls that could not work; the book's own explorers are client-side charts. In
+JupyterLab, or in a notebook downloaded from the book, it is the live widget.
 """
 
 from __future__ import annotations
