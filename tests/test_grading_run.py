@@ -299,3 +299,24 @@ def test_a_test_calls_the_students_function_in_the_sandbox_and_gets_back_only_it
                       "not-a-function": 0.0}
     graded = (course / "autograded" / "peeks" / FUNCTIONS / f"{FUNCTIONS}.ipynb").read_text(encoding="utf-8")
     assert "_result" not in graded and "BEGIN HIDDEN TESTS" not in graded
+
+
+# --- where the machine offers no cgroups -----------------------------------------------------
+
+
+def test_without_cgroups_the_per_process_limits_still_hold(tmp_path, monkeypatch):
+    from mildip.grading import autograde, sandbox
+    from mildip.grading.course import Course
+
+    course, _, solution = released_course(tmp_path)
+    submit(course, "honest", solution)
+    submit(course, "hog", answer(solution, "q1_answer", "hog = bytearray(6 * 1024**3)"))
+    submit(course, "filler", answer(solution, "q1_answer", "open('big', 'wb').write(b'x' * 700 * 1024**2)"))
+    monkeypatch.setattr(sandbox.CgroupLimits, "detect", classmethod(lambda cls: None))
+    assert sandbox.limits_in_force().startswith("per process only")
+    results = {r.student: r for r in autograde.grade(Course.open(course), "ps1", jobs=2, progress=False,
+                                                     limits=sandbox.Limits(memory_bytes=2 * 1024**3))}
+    table = scores(course, ASSIGNMENT)
+    assert results["honest"].status.value == "graded" and points(table, "honest") == FULL
+    assert results["hog"].status.value == "memory limit" and points(table, "hog") == dict(FULL, q1_tests=0.0)
+    assert points(table, "filler") == dict(FULL, q1_tests=0.0)

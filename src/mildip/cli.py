@@ -76,6 +76,9 @@ def grade(args) -> int:
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     assignment = course.resolve(args.assignment)
     print(f"{len(results)} notebook(s): {summary}. Report: {report_path(course.grades_dir, assignment)}")
+    from mildip.grading.sandbox import limits_in_force
+
+    print(f"Limits: {limits_in_force()}.")
     return 0
 
 

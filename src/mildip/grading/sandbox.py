@@ -186,6 +186,19 @@ def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_
     return command
 
 
+def limits_in_force() -> str:
+    """One line for the instructor: which limits hold for a whole notebook on this machine."""
+    cgroups = CgroupLimits.detect()
+    if cgroups is None:
+        processes = "the number of processes per user" if os.geteuid() != 0 else "no process count (run as root)"
+        return ("per process only: memory and file size per process, private folders of fixed size, "
+                f"{processes}; no cgroups on this machine to limit a notebook's processes together")
+    try:
+        return f"for each notebook as a whole (memory with its files, processes, CPU share) by {cgroups.describe()}"
+    finally:
+        cgroups.close()
+
+
 # --- limits for the whole notebook: cgroups ---------------------------------------------
 
 
