@@ -37,3 +37,26 @@ def test_every_graded_question_has_points_and_a_hidden_test(path):
     manual = [c for c in notebook.cells
               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")]
     assert manual, "no manually graded written answer"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_every_name_a_test_reads_has_one_owner(path):
+    """The grader gives a test the student's value only for names the solution cells define and no
+    cell of the instructor's does; anything else comes from the instructor's own cells. A name
+    both define would be ambiguous, and a name neither defines could never be found."""
+    import builtins
+
+    from mildip.grading.evaluate import bound_names, needed_names
+    from mildip.grading.submission import is_locked_code, is_solution, is_test
+
+    notebook = nbformat.read(path, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    instructor = set().union(*(bound_names(c.source) for c in code if is_locked_code(c) or is_test(c)))
+    student = set().union(*(bound_names(c.source) for c in code if is_solution(c)))
+    for cell in code:
+        if not (is_test(cell) or is_locked_code(cell)):
+            continue
+        read = needed_names(cell.source)
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        assert not (read & instructor & student), f"{grade_id} reads names both sides define"
+        assert read <= instructor | student | set(dir(builtins)), f"{grade_id} reads undefined names"

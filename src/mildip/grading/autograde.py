@@ -180,11 +180,11 @@ class Run:
             return self.save(job, seconds=outcome.seconds)
         previous = self.results.get((job.student, job.notebook))
         keep_manual = previous is not None and previous.file_digest == _file_digest(job)
+        self.write_graded(job, outcome.notebook)
         score, maximum, late = gradebook.record(self.course, book, self.assignment, job.student, job.notebook,
                                                 outcome.notebook, job.timestamp, keep_manual)
         if late > 0:
             job.notes.append(Note(Kind.LATE, f"submitted {late / 3600:.1f} hours late"))
-        self.write_graded(job, outcome.notebook)
         return self.save(job, score, maximum, outcome.seconds, late)
 
 

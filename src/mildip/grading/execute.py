@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 import tempfile
 import threading
 import time
@@ -73,7 +74,7 @@ class Kernel:
             # bubblewrap itself starts with almost nothing of the grader's environment: its own
             # process is visible inside the sandbox (as /proc/1)
             self.km.start_kernel(cwd=str(self.dir), env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                                 stdout=open(os.devnull, "wb"), stderr=open(os.devnull, "wb"))
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.client = self.km.client(context=context)
             self.client.start_channels()
             self.client.wait_for_ready(timeout=60)
@@ -383,15 +384,11 @@ class NotebookRun:
             return None
         return nbformat.v4.new_output("execute_result", data={"text/plain": f"{earned:g}"}, execution_count=None)
 
-    def locked(self, cell, index: int, outputs: list) -> None:
-        """Check a locked cell of the instructor's: a failure no student could cause is the course's."""
+    def locked(self, cell, index: int) -> None:
+        """Run a locked cell of the instructor's in the evaluator, with the notebook's values as
+        they are at this point; a failure that no student could cause is the course's."""
         label = _label(cell, index)
         source = self.source[grade_id(cell)].source
-        failed_here = any(o.output_type == "error" for o in outputs)
-        if failed_here and not self.student_code_ran:
-            error = next(o for o in outputs if o.output_type == "error")
-            self.note(Kind.COURSE, f"the instructor's cell {label} failed before any student code ran: "
-                                   f"{error.ename}: {error.evalue[:200]}")
         verdict, used_answers, failure = self.trusted(source, label)
         if verdict is not None and verdict.passed:
             self.replay.append(source)
@@ -401,6 +398,13 @@ class NotebookRun:
             self.note(Kind.COURSE, f"the instructor's cell {label} fails on its own: {why}")
         else:
             self.note(Kind.LOCKED_CELL_FAILED, f"{label} failed with this notebook's values ({why})")
+
+    def locked_in_kernel(self, cell, index: int, outputs: list) -> None:
+        """A locked cell that fails in the kernel before any student code ran: the course's fault."""
+        error = next((o for o in outputs if o.output_type == "error"), None)
+        if error is not None and not self.student_code_ran:
+            self.note(Kind.COURSE, f"the instructor's cell {_label(cell, index)} failed before any student code "
+                                   f"ran: {error.ename}: {error.evalue[:200]}")
 
     # --- the walk ---
 
@@ -437,12 +441,14 @@ class NotebookRun:
             self.note(Kind.TIMED_OUT, f"stopped at {label}: the notebook used its {self.limits.notebook_seconds:.0f} s")
             return
         timeout = min(self.limits.cell_seconds, remaining)
+        locked = is_locked_code(cell) and grade_id(cell) in self.source
+        if locked:
+            self.locked(cell, index)
         outputs, reply, cut = self.kernel.request(cell.source, timeout)
         if cut:
             outputs.append(_stream(f"[output cut: more than {self.limits.output_bytes:,} bytes in this cell or "
                                    f"{self.limits.notebook_output_bytes:,} in the notebook]\n"))
             self.note(Kind.OUTPUT_CUT, f"{label}: output cut")
-        locked = is_locked_code(cell) and grade_id(cell) in self.source
         if not locked and cell.source.strip():
             self.student_code_ran = True
         if reply is None:
@@ -467,7 +473,7 @@ class NotebookRun:
             self.note(Kind.MEMORY, f"{label} ran out of memory (limit {self.limits.memory_bytes / 1024**3:.1f} GiB)")
         cell.outputs = outputs
         if locked:
-            self.locked(cell, index, outputs)
+            self.locked_in_kernel(cell, index, outputs)
 
 
 def run_notebook(notebook, source, kernel: Kernel, limits: sandbox.Limits) -> Outcome:
