@@ -2,6 +2,7 @@
 #
 #   make book                  build the site into _build/html (sets up .venv first)
 #   make test                  run the whole test suite (sets up .venv, and node_modules when npm exists)
+#   make dist                  the wheel and sdist students and instructors install, into dist/
 #   make page-sizes            transferred size of each chapter page of the built book
 #
 #   make release A=ps1         student version of an assignment into exercises/release/
@@ -21,7 +22,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test page-sizes release collect grade feedback export report scores bench clean
+.PHONY: book test dist page-sizes release collect grade feedback export report scores bench clean
 
 # axe-core (npm) checks the built pages' accessibility in tests/test_browser.py. Without npm
 # those checks skip (and fail under CI=true).
@@ -48,6 +49,11 @@ book: $(STAMP)
 
 test: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	@echo "Students install it with: pip install dist/mildip-*.whl"
 
 page-sizes: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/page_sizes.py
@@ -77,4 +83,4 @@ scores: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip scores $(A)
 
 clean:
-	rm -rf _build
+	rm -rf _build dist
