@@ -2,6 +2,7 @@
 #
 #   make book                  build the site into _build/html (sets up .venv first)
 #   make test                  run the whole test suite (sets up .venv, and node_modules when npm exists)
+#   make test-fast             the unit tests only (no book build, nbgrader run, browser or wheel build)
 #   make dist                  the wheel and sdist students and instructors install, into dist/
 #   make page-sizes            transferred size of each chapter page of the built book
 #
@@ -22,7 +23,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test dist page-sizes release collect grade feedback export report scores bench clean
+.PHONY: book test test-fast dist page-sizes release collect grade feedback export report scores bench clean
 
 # axe-core (npm) checks the built pages' accessibility in tests/test_browser.py. Without npm
 # those checks skip (and fail under CI=true).
@@ -49,6 +50,9 @@ book: $(STAMP)
 
 test: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"
 
 dist: $(STAMP)
 	rm -rf dist

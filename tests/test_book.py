@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 
-from conftest import BUILD, ROOT, run
+from conftest import BUILD, ROOT, SITE, run
 
 
 def page_text(path):
@@ -17,29 +17,33 @@ def page_text(path):
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
+@pytest.mark.slow
 def test_book_builds_without_warnings_or_cell_errors(built_book):
     output = built_book.stdout + built_book.stderr
     assert built_book.returncode == 0, output[-4000:]
     sphinx_warnings = re.findall(r"^.*WARNING: .*$", output, flags=re.M)
     assert not sphinx_warnings, "\n".join(sphinx_warnings)
-    assert (ROOT / "_build" / "html" / "book" / "nato.html").is_file()
+    assert (SITE / "book" / "nato.html").is_file()
 
 
+@pytest.mark.slow
 def test_numbers_in_the_nato_chapter_come_from_the_data(built_book):
-    text = " ".join(page_text(ROOT / "_build" / "html" / "book" / "nato.html").split())
+    text = " ".join(page_text(SITE / "book" / "nato.html").split())
     assert "In 2014, 3 Allies spent 2% of GDP or more" in text
     assert "23 of the 31 Allies" in text
 
 
+@pytest.mark.slow
 def test_charts_are_drawn_by_the_bundled_script_not_a_cdn(built_book):
-    page = (ROOT / "_build" / "html" / "book" / "nato.html").read_text(encoding="utf-8")
+    page = (SITE / "book" / "nato.html").read_text(encoding="utf-8")
     assert page.count('class="mildip-chart"') >= 2
     assert 'type="module" src="../_static/mildip/vega.js' in page
-    assert (ROOT / "_build" / "html" / "_static" / "mildip" / "vega.js").stat().st_size > 100_000
+    assert (SITE / "_static" / "mildip" / "vega.js").stat().st_size > 100_000
     external = re.findall(r'<(?:script|link)[^>]*(?:src|href)="(https?:)?//[^"]*"', page)
     assert not external, "page loads scripts or styles from another host"
 
 
+@pytest.mark.slow
 def test_a_cell_error_fails_the_build(tmp_path):
     """The strict settings really bite: a chapter whose code raises must fail the build."""
     for name in ("_config.yml", "references.bib"):
@@ -105,14 +109,16 @@ def test_every_chapter_has_its_teaching_parts(chapter):
     assert "{glue:" in source, f"{chapter}: no number computed in the page"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", chapters())
 def test_every_chapter_reaches_a_minimum_of_substance(chapter, built_book):
     assert prose_words((ROOT / f"{chapter}.md").read_text(encoding="utf-8")) >= 2500
-    page = (ROOT / "_build" / "html" / f"{chapter}.html").read_text(encoding="utf-8")
+    page = (SITE / f"{chapter}.html").read_text(encoding="utf-8")
     assert page.count('class="mildip-chart"') >= 2, f"{chapter}: fewer than two executed figures"
 
 
+@pytest.mark.slow
 def test_every_image_has_alt_text(built_book):
-    for page in (ROOT / "_build" / "html").rglob("*.html"):
+    for page in SITE.rglob("*.html"):
         for tag in re.findall(r"<img\b[^>]*>", page.read_text(encoding="utf-8")):
             assert re.search(r'\balt="[^"]+"', tag), f"{page.name}: image without alt text: {tag[:120]}"

@@ -18,6 +18,8 @@ import pytest
 from conftest import BIN, ROOT, require_sandbox, as_submitted, copy_course, mildip
 from mildip import grading
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = nbformat.read(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
