@@ -9,6 +9,7 @@ check that neither holds a solution, a hidden test or a dataset-building script,
 the wheel alone into fresh virtual environments: the base install (students), and separately
 ``[book]`` and ``[grading]``. Each is checked in an empty folder outside the repository, with
 the versions ``requirements.txt`` pins (``-c``), from the package index pip is configured with.
+Last, the students' set-up the README gives (the wheel and JupyterLab) runs every assignment.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tarfile
 import tempfile
 import tomllib
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -160,6 +162,15 @@ def test_students_do_not_install_the_book_or_grading_tools():
     assert "scipy" in base, "ps1 asks for a Spearman rank correlation, which pandas computes with scipy"
 
 
+def test_the_version_is_one_and_the_set_up_instructions_name_its_wheel():
+    import mildip
+
+    assert mildip.__version__ == PROJECT["version"]
+    wheel = f"mildip-{PROJECT['version']}-py3-none-any.whl"
+    for page in ("README.md", "book/index.md"):
+        assert wheel in (ROOT / page).read_text(encoding="utf-8"), f"{page} names another wheel than {wheel}"
+
+
 # --- slow: the built wheel and sdist ------------------------------------------------------------
 
 
@@ -264,16 +275,18 @@ class Install:
     """A fresh virtual environment with the wheel installed (base or with one extra)."""
 
     def __init__(self, where: Path, wheel: Path, extra: str):
-        self.where, self.extra = where, extra
+        self.where, self.extra, self.added = where, extra, ()
         self.venv = where / "venv"
         self.empty = where / "empty"
         self.empty.mkdir()
         self.python = self.venv / "bin" / "python"
         subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True, timeout=300)
-        target = f"{wheel}[{extra}]" if extra else str(wheel)
+        self.pip_install(f"{wheel}[{extra}]" if extra else str(wheel))
+
+    def pip_install(self, *targets: str) -> None:
         result = subprocess.run(
             [str(self.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-             "-c", str(ROOT / "requirements.txt"), target],
+             "-c", str(ROOT / "requirements.txt"), *targets],
             cwd=self.empty, env=clean_env(self.venv), capture_output=True, text=True, timeout=1200)
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
@@ -292,16 +305,24 @@ class Install:
 
 @pytest.fixture(scope="module")
 def install(built):
-    """``install(extra)``: the wheel in a fresh environment ("" for the base install), made once."""
-    where = Path(tempfile.mkdtemp(prefix="mildip-install-"))
-    made = {}
+    """``install(extra, *also)``: the wheel ("" for the base install) in a fresh environment, then ``also``.
 
-    def get(extra: str) -> Install:
-        if extra not in made:
-            folder = where / (extra or "base")
+    An environment given more packages is never again handed out as the wheel alone: asking for
+    that afterwards makes a new one.
+    """
+    where = Path(tempfile.mkdtemp(prefix="mildip-install-"))
+    made: dict[str, Install] = {}
+
+    def get(extra: str, *also: str) -> Install:
+        environment = made.get(extra)
+        if environment is None or (environment.added and environment.added != also):
+            folder = where / f"{extra or 'base'}-{len(list(where.iterdir()))}"
             folder.mkdir()
-            made[extra] = Install(folder, built["wheel"], extra)
-        return made[extra]
+            environment = made[extra] = Install(folder, built["wheel"], extra)
+        if also and not environment.added:
+            environment.pip_install(*also)
+            environment.added = also
+        return environment
 
     yield get
     shutil.rmtree(where, ignore_errors=True)
@@ -395,6 +416,24 @@ def test_each_install_imports_every_module_of_its_audience(install, extra):
     assert Path(result["file"]).is_relative_to(environment.venv)
     assert set(wanted) <= set(result["found"]), f"missing from the wheel: {sorted(set(wanted) - set(result['found']))}"
     assert result["errors"] == {}
+
+
+@pytest.mark.slow
+def test_the_students_set_up_runs_every_assignment_in_jupyterlabs_kernel(install):
+    """The README's set-up (the wheel and JupyterLab): each instructor's notebook runs to the end."""
+    student = install("", "jupyterlab")
+    extensions = student.run("jupyter", "labextension", "list")
+    assert "@jupyter-widgets/jupyterlab-manager" in extensions.stdout + extensions.stderr, "explorers need it"
+
+    def execute(source: Path) -> str:
+        shutil.copy(source, student.empty / source.name)
+        result = student.run("jupyter", "nbconvert", "--to", "notebook", "--execute", "--output",
+                             f"ran-{source.name}", "--ExecutePreprocessor.timeout=300", source.name)
+        return "" if result.returncode == 0 else f"{source.name}:\n{(result.stdout + result.stderr)[-2000:]}"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failures = [f for f in pool.map(execute, sorted((ROOT / "exercises" / "source").glob("*/*.ipynb"))) if f]
+    assert not failures, "\n".join(failures)
 
 
 BOOK_PAGE = """---
