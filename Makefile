@@ -56,7 +56,7 @@ test-fast: $(STAMP)
 
 dist: $(STAMP)
 	rm -rf dist
-	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m build --quiet --outdir dist .
 	@echo "Students install it with: pip install dist/mildip-*.whl"
 
 page-sizes: $(STAMP)
