@@ -260,6 +260,16 @@ def test_the_wheel_ships_every_module_and_every_dataset(built):
     assert shipped_data == data, "the wheel's mildip/data holds more than the datasets"
 
 
+@pytest.mark.slow
+def test_a_wheel_built_from_the_repository_folder_holds_the_same_files(built, tmp_path):
+    """What ``pip install path/to/the/repository`` builds: straight from the folder, not from the sdist."""
+    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    assert set(archive_files(wheel)) == set(archive_files(built["wheel"]))
+
+
 # --- slow: fresh environments built from the wheel only ----------------------------------------
 
 
