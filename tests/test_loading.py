@@ -155,9 +155,11 @@ def test_a_name_is_never_read_as_a_path(no_override, name):
         load_dataset(name)
 
 
-def test_a_name_that_is_not_a_string_is_refused_clearly(no_override):
+def test_a_name_or_folder_of_the_wrong_type_is_refused_clearly(no_override):
     with pytest.raises(DatasetError, match="named by a string"):
         load_dataset(["nato_members"])
+    with pytest.raises(DatasetError, match="data_home is a folder's path, not int"):
+        load_dataset("nato_members", data_home=3)
 
 
 def test_a_missing_folder_is_an_error_not_silently_skipped(no_override, tmp_path, monkeypatch):

@@ -67,7 +67,7 @@ def data_locations(data_home: str | os.PathLike | None = None) -> list[DataLocat
     """The folders searched for datasets, first to last (see the module's documentation)."""
     locations = []
     if data_home is not None:
-        locations.append(_folder(data_home, f"data_home {os.fspath(data_home)!r}"))
+        locations.append(_folder(data_home, f"data_home {str(data_home)!r}"))
     override = os.environ.get(ENV_VAR)
     if override:
         locations.append(_folder(override, f"${ENV_VAR} ({override})"))
@@ -79,7 +79,10 @@ def data_locations(data_home: str | os.PathLike | None = None) -> list[DataLocat
 
 
 def _folder(value: str | os.PathLike, label: str) -> DataLocation:
-    folder = Path(value).expanduser()
+    try:
+        folder = Path(value).expanduser()
+    except TypeError:
+        raise DatasetError(f"data_home is a folder's path, not {type(value).__name__}") from None
     if not folder.is_dir():
         raise DatasetError(f"{label} is not a folder")
     return DataLocation(label, folder)
