@@ -317,24 +317,33 @@ class Install:
 def install(built):
     """``install(extra, *also)``: the wheel ("" for the base install) in a fresh environment, then ``also``.
 
+    The base install and one per extra are made side by side as soon as the first is asked for.
     An environment given more packages is never again handed out as the wheel alone: asking for
     that afterwards makes a new one.
     """
     where = Path(tempfile.mkdtemp(prefix="mildip-install-"))
-    made: dict[str, Install] = {}
+    pool = ThreadPoolExecutor(max_workers=3)
+    made = {}
+
+    def make(extra: str):
+        folder = where / f"{extra or 'base'}-{len(list(where.iterdir()))}"
+        folder.mkdir()
+        return pool.submit(Install, folder, built["wheel"], extra)
 
     def get(extra: str, *also: str) -> Install:
-        environment = made.get(extra)
-        if environment is None or (environment.added and environment.added != also):
-            folder = where / f"{extra or 'base'}-{len(list(where.iterdir()))}"
-            folder.mkdir()
-            environment = made[extra] = Install(folder, built["wheel"], extra)
+        if not made:
+            made.update({name: make(name) for name in ["", *EXTRAS]})
+        environment = made[extra].result()
+        if environment.added and environment.added != also:
+            made[extra] = make(extra)
+            environment = made[extra].result()
         if also and not environment.added:
             environment.pip_install(*also)
             environment.added = also
         return environment
 
     yield get
+    pool.shutdown(cancel_futures=True)
     shutil.rmtree(where, ignore_errors=True)
 
 
