@@ -2,6 +2,8 @@
 #
 #   make book                  build the site into _build/html (sets up .venv first)
 #   make test                  run the whole test suite (sets up .venv, and node_modules when npm exists)
+#   make test-fast             the unit tests only (no book build, nbgrader run, browser or wheel build)
+#   make dist                  the wheel and sdist students and instructors install, into dist/
 #   make page-sizes            transferred size of each chapter page of the built book
 #
 #   make release A=ps1         student version of an assignment into exercises/release/
@@ -21,7 +23,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test page-sizes release collect grade feedback export report scores bench clean
+.PHONY: book test test-fast dist page-sizes release collect grade feedback export report scores bench clean
 
 # npm packages: world-atlas (the maps' country outlines, copied into the site: the book needs
 # it) and axe-core (checks the built pages' accessibility in tests/test_browser.py; without npm
@@ -49,6 +51,14 @@ book: $(STAMP) $(TEST_DEPS)
 
 test: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"
+
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --quiet --outdir dist .
+	@echo "Students install it with: pip install dist/mildip-*.whl"
 
 page-sizes: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/page_sizes.py
@@ -78,4 +88,4 @@ scores: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip scores $(A)
 
 clean:
-	rm -rf _build
+	rm -rf _build dist

@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository's paths and a scratch nbgrader course."""
+"""Shared fixtures: the repository's paths, the book built for the tests and a scratch nbgrader course."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BUILD = [str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick", "--keep-going"]
+#: Where the tests build the book: a folder of this test run's own, never the working tree's
+#: _build/ (which `make book` owns). Execution is still cached in _build/.jupyter_cache, as
+#: _config.yml says, so unchanged chapters are not executed again.
+BOOK_OUTPUT = Path(tempfile.gettempdir()) / f"mildip-test-book-{os.getpid()}"
+SITE = BOOK_OUTPUT / "_build" / "html"
 
 
 def run(command: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -27,14 +33,15 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_book() -> subprocess.CompletedProcess:
-    """Build the book into _build/html once per test session (test_book and test_browser share it).
+def built_book():
+    """Build the book into SITE once per test session (test_book and test_browser share it).
 
-    The HTML of earlier builds is removed first, so that no stale page is tested; the execution
-    cache is kept, so unchanged chapters are not executed again.
+    The build starts from an empty output folder, so that no stale page is tested, and the
+    folder is removed at the end of the session.
     """
-    shutil.rmtree(ROOT / "_build" / "html", ignore_errors=True)
-    return run(BUILD, cwd=ROOT, timeout=1800)
+    shutil.rmtree(BOOK_OUTPUT, ignore_errors=True)
+    yield run([*BUILD, "--path-output", str(BOOK_OUTPUT)], cwd=ROOT, timeout=1800)
+    shutil.rmtree(BOOK_OUTPUT, ignore_errors=True)
 
 
 def require_sandbox() -> None:

@@ -14,6 +14,8 @@ import yaml
 
 from conftest import require_sandbox, ROOT, as_submitted, copy_course, mildip, scores
 
+pytestmark = pytest.mark.slow
+
 WRONG = Path(__file__).parent / "wrong_answers"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "exercises" / "source").iterdir() if p.is_dir())
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 
-from conftest import BUILD, ROOT, run
+from conftest import BUILD, ROOT, SITE, run
 
 
 def page_text(path):
@@ -18,30 +18,34 @@ def page_text(path):
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
+@pytest.mark.slow
 def test_book_builds_without_warnings_or_cell_errors(built_book):
     output = built_book.stdout + built_book.stderr
     assert built_book.returncode == 0, output[-4000:]
     sphinx_warnings = re.findall(r"^.*WARNING: .*$", output, flags=re.M)
     assert not sphinx_warnings, "\n".join(sphinx_warnings)
-    assert (ROOT / "_build" / "html" / "book" / "nato.html").is_file()
+    assert (SITE / "book" / "nato.html").is_file()
 
 
+@pytest.mark.slow
 def test_numbers_in_the_nato_chapter_come_from_the_data(built_book):
-    text = " ".join(page_text(ROOT / "_build" / "html" / "book" / "nato.html").split())
+    text = " ".join(page_text(SITE / "book" / "nato.html").split())
     assert "In 2014, 3 Allies spent 2% of GDP or more" in text
     assert "23 of the 31 Allies" in text
 
 
+@pytest.mark.slow
 def test_charts_are_drawn_by_the_bundled_script_not_a_cdn(built_book):
-    page = (ROOT / "_build" / "html" / "book" / "nato.html").read_text(encoding="utf-8")
+    page = (SITE / "book" / "nato.html").read_text(encoding="utf-8")
     assert page.count('class="mildip-chart"') >= 2
     assert 'src="../_static/mildip/vega.min.js' in page
     assert 'type="module" src="../_static/mildip/render.js' in page
-    assert (ROOT / "_build" / "html" / "_static" / "mildip" / "vega.min.js").stat().st_size > 100_000
+    assert (SITE / "_static" / "mildip" / "vega.min.js").stat().st_size > 100_000
     external = re.findall(r'<(?:script|link)[^>]*(?:src|href)="(https?:)?//[^"]*"', page)
     assert not external, "page loads scripts or styles from another host"
 
 
+@pytest.mark.slow
 def test_a_cell_error_fails_the_build(tmp_path):
     """The strict settings really bite: a chapter whose code raises must fail the build."""
     for name in ("_config.yml", "references.bib"):
@@ -108,22 +112,24 @@ def test_every_chapter_has_its_teaching_parts(chapter):
     assert "{glue:" in source, f"{chapter}: no number computed in the page"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", chapters())
 def test_every_chapter_reaches_a_minimum_of_substance(chapter, built_book):
     assert prose_words((ROOT / f"{chapter}.md").read_text(encoding="utf-8")) >= 2500
-    page = (ROOT / "_build" / "html" / f"{chapter}.html").read_text(encoding="utf-8")
+    page = (SITE / f"{chapter}.html").read_text(encoding="utf-8")
     assert page.count('class="mildip-chart"') >= 2, f"{chapter}: fewer than two executed figures"
 
 
+@pytest.mark.slow
 def test_every_image_has_alt_text(built_book):
-    for page in (ROOT / "_build" / "html").rglob("*.html"):
+    for page in SITE.rglob("*.html"):
         for tag in re.findall(r"<img\b[^>]*>", page.read_text(encoding="utf-8")):
             assert re.search(r'\balt="[^"]+"', tag), f"{page.name}: image without alt text: {tag[:120]}"
 
 
 # The bibliography: author-year labels, titles as written, one year per entry ------------------
 
-BIBLIOGRAPHY = ROOT / "_build" / "html" / "book" / "bibliography.html"
+BIBLIOGRAPHY = SITE / "book" / "bibliography.html"
 BIB_FILES = [ROOT / "references.bib", *sorted((ROOT / "book" / "references").glob("*.bib"))]
 #: Proper nouns that appear in the book's titles; a stock BibTeX style lower-cases them.
 PROPER_NOUNS = [
@@ -169,6 +175,7 @@ def test_author_year_labels_get_a_b_suffixes_and_never_repeat():
                       "d": "Supreme Headquarters Allied Powers Europe, n.d.-b", "a": "Vine, 2015a", "b": "Vine, 2015b"}
 
 
+@pytest.mark.slow
 def test_reference_list_has_unique_author_year_labels(built_book):
     labels = [label for label, _ in bibliography_entries().values()]
     assert len(labels) > 100, "the reference list is (nearly) empty"
@@ -178,13 +185,14 @@ def test_reference_list_has_unique_author_year_labels(built_book):
     assert not numbered, f"numbered entries in an author-year book: {numbered[:5]}"
 
 
+@pytest.mark.slow
 def test_every_citation_in_the_text_shows_its_entrys_label(built_book):
     import html
 
     entries = bibliography_entries()
     problems = []
     for chapter_file in chapters():
-        page = (ROOT / "_build" / "html" / f"{chapter_file}.html").read_text(encoding="utf-8")
+        page = (SITE / f"{chapter_file}.html").read_text(encoding="utf-8")
         for target, shown in re.findall(r'<a class="reference internal" href="bibliography\.html#([^"]+)"[^>]*>(.*?)</a>',
                                         page, flags=re.S):
             shown = " ".join(html.unescape(re.sub(r"<[^>]+>", "", shown)).split())
@@ -195,6 +203,7 @@ def test_every_citation_in_the_text_shows_its_entrys_label(built_book):
     assert not problems, "\n".join(sorted(set(problems))[:30])
 
 
+@pytest.mark.slow
 def test_titles_keep_their_proper_nouns(built_book):
     problems = []
     for label, body in bibliography_entries().values():
@@ -204,6 +213,7 @@ def test_titles_keep_their_proper_nouns(built_book):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_no_entry_prints_its_year_twice(built_book):
     doubled = [f"[{label}] {body}" for label, body in bibliography_entries().values()
                if re.search(r"\b(1[5-9]\d\d|20\d\d)\b[.,;]?\s+\1\b\.?$|\b(1[5-9]\d\d|20\d\d),\s+\2\b", body)]
@@ -224,32 +234,34 @@ def test_every_bibliography_entry_can_be_found():
     assert not problems, "entries with no URL or locator: " + ", ".join(problems)
 
 
+@pytest.mark.slow
 def test_glued_numbers_have_thousands_separators(built_book):
     """Counts glued into the text carry separators ("1,882"); years stay as they are."""
     problems = {}
     for chapter_file in chapters():
-        page = (ROOT / "_build" / "html" / f"{chapter_file}.html").read_text(encoding="utf-8")
+        page = (SITE / f"{chapter_file}.html").read_text(encoding="utf-8")
         bare = [n for n in re.findall(r'<span class="pasted-text">(\d{4,})</span>', page) if not 1800 <= int(n) <= 2100]
         if bare:
             problems[chapter_file] = bare
     assert not problems, f"glued numbers without thousands separators (use mildip.text.number): {problems}"
 
 
+@pytest.mark.slow
 def test_each_chapter_page_offers_its_code_as_a_notebook(built_book, tmp_path):
     """The download menu links a .ipynb made from the MyST source; run, it computes the glued numbers."""
     import nbformat
     from nbclient import NotebookClient
 
     for chapter_file in chapters():
-        page = (ROOT / "_build" / "html" / f"{chapter_file}.html").read_text(encoding="utf-8")
+        page = (SITE / f"{chapter_file}.html").read_text(encoding="utf-8")
         name = Path(chapter_file).name
         assert f'href="../_sources/{chapter_file}.ipynb"' in page, f"{chapter_file}: no notebook in the download menu"
-        notebook = nbformat.read(ROOT / "_build" / "html" / "_sources" / f"{chapter_file}.ipynb", as_version=4)
+        notebook = nbformat.read(SITE / "_sources" / f"{chapter_file}.ipynb", as_version=4)
         nbformat.validate(notebook)
         code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
         assert "from mildip.preamble import *" in code or name in ("nato", "conclusion"), chapter_file
         assert "glue(" in code
-    introduction = nbformat.read(ROOT / "_build" / "html" / "_sources" / "book" / "introduction.ipynb", as_version=4)
+    introduction = nbformat.read(SITE / "_sources" / "book" / "introduction.ipynb", as_version=4)
     introduction.cells.append(nbformat.v4.new_code_cell("print(sorted(GLUED))"))
     NotebookClient(introduction, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
     printed = "".join(output.get("text", "") for output in introduction.cells[-1].outputs)

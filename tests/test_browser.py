@@ -1,4 +1,4 @@
-"""The published book in a real browser: every page of _build/html, served on 127.0.0.1.
+"""The published book in a real browser: every page of the built site, served on 127.0.0.1.
 
 Headless Chromium from Debian's ``chromium`` package is driven through Playwright (never a
 browser build that Playwright downloads). For every page: no console error, no request to
@@ -24,9 +24,10 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, SITE
 
-SITE = ROOT / "_build" / "html"
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path(os.environ.get("MILDIP_CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

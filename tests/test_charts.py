@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from mildip import charts
+from mildip.book.markup import book_mimebundle
 
 
 def payload(html: str) -> dict:
@@ -24,7 +25,7 @@ def test_the_course_theme_uses_the_colour_blind_safe_palette():
 
 def test_book_renderer_embeds_a_compiled_vega_spec_for_the_bundled_script():
     chart = alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_bar().encode(x="a").properties(description="Two bars.")
-    html = charts.book_mimebundle(chart.to_dict())["text/html"]
+    html = book_mimebundle(chart.to_dict())["text/html"]
     assert 'class="mildip-chart"' in html
     spec = payload(html)
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega/")  # Vega, not Vega-Lite
@@ -35,12 +36,12 @@ def test_book_renderer_embeds_a_compiled_vega_spec_for_the_bundled_script():
 def test_book_renderer_refuses_a_chart_without_alt_text():
     chart = alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x="a")
     with pytest.raises(ValueError, match="alt text"):
-        charts.book_mimebundle(chart.to_dict())
+        book_mimebundle(chart.to_dict())
 
 
 def test_spec_text_cannot_close_the_script_tag():
     chart = alt.Chart(pd.DataFrame({"a": ["</script><b>"]})).mark_bar().encode(x="a").properties(description="x")
-    html = charts.book_mimebundle(chart.to_dict())["text/html"]
+    html = book_mimebundle(chart.to_dict())["text/html"]
     assert html.count("</script>") == 1
     assert payload(html)["data"][0]["mildip:columns"]["a"] == ["</script><b>"]
 
@@ -59,7 +60,7 @@ def test_charts_fit_their_column_and_side_by_side_views_stack():
 def test_inline_data_is_written_as_columns_with_rounded_floats():
     frame = pd.DataFrame({"year": [1950, 1951], "share": [0.5111090136857008, 0.25], "label": ["a", None]})
     chart = alt.Chart(frame).mark_point().encode(x="year", y="share").properties(description="d")
-    data = [d for d in payload(charts.book_mimebundle(chart.to_dict())["text/html"])["data"] if "mildip:columns" in d]
+    data = [d for d in payload(book_mimebundle(chart.to_dict())["text/html"])["data"] if "mildip:columns" in d]
     columns = data[0]["mildip:columns"]
     assert columns["year"] == [1950, 1951]
     assert columns["share"] == [0.511109, 0.25]

@@ -21,6 +21,8 @@ import pytest
 
 from conftest import ROOT, as_submitted, copy_course, mildip, points, require_sandbox, scores
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = nbformat.read(ROOT / "exercises" / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
@@ -123,7 +125,7 @@ ATTACKS_ON_CHECKS = {
     "break-capture": "import mildip.grading.kernel as k\nk.capture = lambda names, limit: None\n",
     # the data loader pointed at a student-made copy where the wrong answers are right
     "fake-data": "import os, shutil, pathlib, pandas as pd, mildip.datasets as d\n"
-                 "fake = pathlib.Path.cwd() / 'fake'\nshutil.copytree(d.data_dir(), fake)\n"
+                 "fake = pathlib.Path.cwd() / 'fake'\nshutil.copytree(str(d.data_locations()[-1].folder), fake)\n"
                  "csv = fake / 'nato_defence_expenditure.csv'\n"
                  "t = pd.read_csv(csv, dtype=str, keep_default_na=False)\nt['share_gdp_pct'] = '0.5'\n"
                  "t.to_csv(csv, index=False)\nos.environ['MILDIP_DATA'] = str(fake)\n",

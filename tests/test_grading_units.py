@@ -183,7 +183,7 @@ def test_the_regrade_fingerprint_covers_data_and_grader(tmp_path, monkeypatch):
     from mildip.grading import autograde, sandbox
 
     data = tmp_path / "data"
-    shutil.copytree(datasets.data_dir(), data)
+    shutil.copytree(str(datasets.data_locations()[-1].folder), data)
     monkeypatch.setenv("MILDIP_DATA", str(data))
     course = Course.open(ROOT / "exercises")
     before = autograde.run_fingerprint(course, course.resolve("ps1"), sandbox.Limits())

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import require_sandbox, as_submitted, copy_course, mildip
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 

@@ -13,6 +13,8 @@ import yaml
 
 from conftest import BIN, ROOT, as_submitted, copy_course, mildip, require_sandbox, run, scores
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENT = "ps1-nato-burden-sharing"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 MISTAKES = yaml.safe_load((ROOT / "tests" / "wrong_answers" / f"{ASSIGNMENT}.yaml").read_text(encoding="utf-8"))

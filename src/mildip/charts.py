@@ -13,12 +13,8 @@ Anywhere else (JupyterLab, a notebook downloaded from the book) Altair's own ren
 
 from __future__ import annotations
 
-import html
 import json
-import math
 import os
-import uuid
-from importlib import resources
 from pathlib import Path
 
 import altair as alt
@@ -95,55 +91,11 @@ def _fill_width(child: dict) -> dict:
 # Keeping pages light ------------------------------------------------------------------------
 
 
-def _round(value):
-    if isinstance(value, float) and math.isfinite(value) and value != int(value):
-        return float(f"{value:.6g}")
-    return value
-
-
-def compact_data(vega: dict) -> dict:
-    """Inline data sets written as columns (a field name once, not once per row), floats to six
-    significant digits; the book's script restores the rows."""
-    for data in vega.get("data", []):
-        rows = data.get("values")
-        if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
-            continue
-        names = list(dict.fromkeys(name for row in rows for name in row))
-        data["mildip:columns"] = {name: [_round(row.get(name)) for row in rows] for name in names}
-        del data["values"]
-    return vega
-
-
-def to_vega(spec: dict) -> dict:
-    """Compile a Vega-Lite spec (fitted with :func:`responsive`) to Vega, as the book ships it."""
-    import vl_convert
-
-    major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
-    return compact_data(vl_convert.vegalite_to_vega(responsive(spec), vl_version=f"{major}.{minor}"))
-
-
-def book_mimebundle(spec: dict, **_) -> dict:
-    """Render a Vega-Lite spec as HTML for the static book (drawn by the bundled script)."""
-    description = spec.get("description")
-    if not description:
-        raise ValueError("every chart in the book needs alt text: set .properties(description=...)")
-    vega = to_vega(spec)
-    vega["description"] = description
-    payload = json.dumps(vega, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
-    chart_id = f"mildip-chart-{uuid.uuid4().hex[:10]}"
-    markup = (
-        f'<div class="mildip-chart" id="{chart_id}">'
-        '<div class="mildip-chart-view"></div>'
-        f'<script type="application/json" class="mildip-chart-spec">{payload}</script>'
-        f"<noscript><p>{html.escape(description)}</p></noscript>"
-        "</div>"
-    )
-    return {"text/html": markup}
-
-
 def render(spec: dict, **kwargs) -> dict:
     """The course's Altair renderer: the book's markup while the book is built, else Altair's own."""
     if in_book():
+        from mildip.book.markup import book_mimebundle
+
         return book_mimebundle(spec)
     from altair.vegalite.v6.display import html_renderer  # what Altair enables as "default"
 

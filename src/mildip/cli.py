@@ -26,6 +26,9 @@ from pathlib import Path
 from mildip.errors import MildipError
 
 log = logging.getLogger("mildip")
+#: What only the grading extra installs (``pip install 'mildip[grading]'``).
+GRADING_NEEDS = {"nbgrader", "nbconvert", "jupyter_client", "jupyter_core", "ipykernel", "zmq", "traitlets",
+                 "sqlalchemy", "nbformat"}
 
 
 def _course(args):
@@ -194,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\nmildip {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in GRADING_NEEDS:
+            print(f"mildip {args.command}: the instructor's commands need the grading tools: "
+                  "pip install 'mildip[grading]'", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

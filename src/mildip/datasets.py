@@ -1,21 +1,38 @@
 """The course's datasets: discover, validate, load and cite them.
 
-Each dataset is a CSV file in the ``datasets/`` folder with a Frictionless resource
-descriptor beside it (``<name>.resource.yaml``). The descriptor holds the title, source,
-release, licence, citation and as-of date, and a Table Schema (types, units, allowed
-values, keys) that every load is validated against.
+Each dataset is a CSV file with a Frictionless resource descriptor beside it
+(``<name>.resource.yaml``). The descriptor holds the title, source, release, licence, citation
+and as-of date, and a Table Schema (types, units, allowed values, keys) that every load is
+validated against.
 
 >>> from mildip import load_dataset
 >>> members = load_dataset("nato_members")
+
+Where the datasets are found
+----------------------------
+Every function here takes ``data_home``. The folders below are searched in this order, and the
+first one holding ``<name>.resource.yaml`` provides dataset ``name``:
+
+1. ``data_home``, when given: a folder of your own datasets, or of corrected copies;
+2. the folder named by the environment variable ``MILDIP_DATA``, when it is set;
+3. the datasets installed with the package (the package ``mildip.data``, read through
+   :mod:`importlib.resources`). In the course's repository they are the files of ``datasets/``.
+
+A name found nowhere raises :class:`DatasetError` listing the known datasets and the folders
+searched; ``data_home`` or ``MILDIP_DATA`` naming a folder that does not exist is an error too,
+never silently skipped.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
 import os
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
@@ -23,26 +40,69 @@ import yaml
 
 from mildip.errors import DatasetError
 
-__all__ = ["DatasetError", "Dataset", "dataset_names", "describe", "load_dataset", "cite", "codebook", "data_dir"]
+__all__ = ["DatasetError", "Dataset", "DataLocation", "data_locations", "dataset_names", "describe",
+           "load_dataset", "cite", "codebook"]
+
+#: The environment variable naming a folder searched before the installed datasets.
+ENV_VAR = "MILDIP_DATA"
+#: The package whose files are the installed datasets.
+PACKAGE_DATA = "mildip.data"
+DESCRIPTOR_SUFFIX = ".resource.yaml"
 
 
-def data_dir() -> Path:
-    """The folder holding the datasets (``$MILDIP_DATA`` or the course's ``datasets/``)."""
-    override = os.environ.get("MILDIP_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "datasets"
+@dataclass(frozen=True)
+class DataLocation:
+    """One folder searched for datasets, and how messages name it."""
+
+    label: str
+    folder: Traversable
+
+    def names(self) -> set[str]:
+        """The datasets described in this folder."""
+        return {entry.name.removesuffix(DESCRIPTOR_SUFFIX) for entry in self.folder.iterdir()
+                if entry.name.endswith(DESCRIPTOR_SUFFIX) and entry.is_file()}
+
+
+def data_locations(data_home: str | os.PathLike | None = None) -> list[DataLocation]:
+    """The folders searched for datasets, first to last (see the module's documentation)."""
+    locations = []
+    if data_home is not None:
+        locations.append(_folder(data_home, f"data_home {str(data_home)!r}"))
+    override = os.environ.get(ENV_VAR)
+    if override:
+        locations.append(_folder(override, f"${ENV_VAR} ({override})"))
+    try:
+        locations.append(DataLocation("the datasets installed with mildip", resources.files(PACKAGE_DATA)))
+    except ModuleNotFoundError:
+        pass  # mildip imported from a source folder that is not installed: no packaged data
+    return locations
+
+
+def _folder(value: str | os.PathLike, label: str) -> DataLocation:
+    try:
+        folder = Path(value).expanduser()
+    except TypeError:
+        raise DatasetError(f"data_home is a folder's path, not {type(value).__name__}") from None
+    if not folder.is_dir():
+        raise DatasetError(f"{label} is not a folder")
+    return DataLocation(label, folder)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """What the descriptor of one dataset says."""
+    """What the descriptor of one dataset says, and where its files are."""
 
     name: str
-    descriptor_path: Path
+    folder: Traversable
     descriptor: dict
 
     @property
-    def path(self) -> Path:
-        return self.descriptor_path.parent / self.descriptor["path"]
+    def descriptor_path(self) -> Traversable:
+        return self.folder / f"{self.name}{DESCRIPTOR_SUFFIX}"
+
+    @property
+    def path(self) -> Traversable:
+        return self.folder / self.descriptor["path"]
 
     @property
     def fields(self) -> list[dict]:
@@ -60,30 +120,51 @@ class Dataset:
             raise AttributeError(key) from None
 
 
-def dataset_names() -> list[str]:
-    """Names accepted by :func:`load_dataset`, in alphabetical order."""
-    return sorted(p.name.removesuffix(".resource.yaml") for p in data_dir().glob("*.resource.yaml"))
+def dataset_names(data_home: str | os.PathLike | None = None) -> list[str]:
+    """Names accepted by :func:`load_dataset`, in alphabetical order (from every folder searched)."""
+    return sorted(set().union(*(location.names() for location in data_locations(data_home))))
 
 
-def describe(name: str) -> Dataset:
+def describe(name: str, data_home: str | os.PathLike | None = None) -> Dataset:
     """The descriptor of dataset ``name`` (source, release, licence, schema...)."""
-    path = data_dir() / f"{name}.resource.yaml"
-    if not path.is_file():
-        known = ", ".join(dataset_names()) or "none"
-        raise DatasetError(f"unknown dataset {name!r}; the course's datasets are: {known}")
-    with path.open(encoding="utf-8") as f:
-        descriptor = yaml.safe_load(f)
-    return Dataset(name, path, descriptor)
+    if not isinstance(name, str):
+        raise DatasetError(f"a dataset is named by a string such as 'nato_members', not {type(name).__name__}")
+    locations = data_locations(data_home)
+    for location in locations:
+        if name in location.names():  # an exact match: a name is never read as a path
+            dataset = Dataset(name, location.folder, {})
+            try:
+                descriptor = yaml.safe_load(dataset.descriptor_path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as error:
+                raise DatasetError(f"{dataset.descriptor_path} is not valid YAML: {' '.join(str(error).split())}") from None
+            if not isinstance(descriptor, dict) or not {"path", "schema"} <= descriptor.keys():
+                raise DatasetError(f"{dataset.descriptor_path} is not a resource descriptor (no path or schema)")
+            return Dataset(name, location.folder, descriptor)
+    raise DatasetError(_unknown(name, locations))
 
 
-def cite(name: str) -> str:
+def _unknown(name: str, locations: list[DataLocation]) -> str:
+    known = sorted(set().union(*(location.names() for location in locations)))
+    where = "; ".join(f"{location.label}: {location.folder}" for location in locations) or "nowhere"
+    if not known:
+        return f"unknown dataset {name!r}: no datasets found (searched {where})"
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown dataset {name!r}{hint}; the datasets are: {', '.join(known)} (searched {where})"
+
+
+def cite(name: str, data_home: str | os.PathLike | None = None) -> str:
     """The citation text of dataset ``name``."""
-    return " ".join(describe(name).descriptor["citation"].split())
+    return _citation(describe(name, data_home))
 
 
-def codebook(name: str) -> pd.DataFrame:
+def _citation(dataset: Dataset) -> str:
+    return " ".join(str(dataset.descriptor.get("citation", "")).split())
+
+
+def codebook(name: str, data_home: str | os.PathLike | None = None) -> pd.DataFrame:
     """One row per column of dataset ``name``: type, unit, meaning and allowed values."""
-    dataset = describe(name)
+    dataset = describe(name, data_home)
     rows = []
     for field in dataset.fields:
         constraints = field.get("constraints", {})
@@ -106,12 +187,15 @@ def codebook(name: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def load_dataset(name: str, release: str | None = None) -> pd.DataFrame:
+def load_dataset(name: str, data_home: str | os.PathLike | None = None, *, release: str | None = None) -> pd.DataFrame:
     """Load dataset ``name`` as a typed DataFrame, validated against its schema.
 
-    Dates become ``datetime64`` columns, booleans ``bool``, string fields with a fixed list
-    of values (or marked ``categorical``) pandas categories. A file that does not match its
-    schema raises :class:`DatasetError` naming the file, row and column.
+    ``data_home`` is a folder searched first; then the folder named by the environment
+    variable ``MILDIP_DATA``; then the datasets installed with the package (see the module's
+    documentation). Dates become ``datetime64`` columns, booleans ``bool``, string fields with
+    a fixed list of values (or marked ``categorical``) pandas categories. An unknown name, or a
+    file that does not match its schema, raises :class:`DatasetError`: the first lists the
+    known datasets and the folders searched, the second names the file, row and column.
 
     Some datasets hold several releases of the same figures (their descriptor lists
     ``releases``, oldest first, and a ``release`` column tells the rows apart). They load one
@@ -119,14 +203,15 @@ def load_dataset(name: str, release: str | None = None) -> pd.DataFrame:
     with ``release="latest"``, an older one by its name (``release="June 2024"``), and every
     row only with ``release="all"``. ``frame.attrs["release"]`` says which release was loaded.
     """
-    dataset = describe(name)
+    dataset = describe(name, data_home)
     if not dataset.path.is_file():
         raise DatasetError(f"{name}: data file {dataset.path} is missing")
     validate(dataset)
-    frame = pd.read_csv(dataset.path, dtype=str, keep_default_na=False, encoding="utf-8")
+    with resources.as_file(dataset.path) as path:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     for field in dataset.fields:
         frame[field["name"]] = _typed(frame[field["name"]], field)
-    frame.attrs.update(name=name, title=dataset.title, release=dataset.release, citation=cite(name))
+    frame.attrs.update(name=name, title=dataset.title, release=dataset.release, citation=_citation(dataset))
     return _select_release(frame, dataset, release)
 
 
@@ -182,9 +267,10 @@ def validate(dataset: Dataset) -> None:
         return
     import frictionless  # imported here: it is slow to import and only needed on first load
 
-    descriptor = dict(dataset.descriptor, schema=_frictionless_schema(dataset.descriptor["schema"]))
-    resource = frictionless.Resource(descriptor, basepath=str(dataset.descriptor_path.parent))
-    report = resource.validate()
+    with resources.as_file(dataset.path) as path:
+        descriptor = dict(dataset.descriptor, path=path.name, schema=_frictionless_schema(dataset.descriptor["schema"]))
+        resource = frictionless.Resource(descriptor, basepath=str(path.parent))
+        report = resource.validate()
     if not report.valid:
         raise DatasetError(_describe_errors(dataset, report))
     _remember(digest)

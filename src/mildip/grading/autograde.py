@@ -54,8 +54,6 @@ def _digest_files(h, root: Path, pattern: str = "*") -> None:
 
 def run_fingerprint(course: Course, assignment: str, limits: sandbox.Limits) -> str:
     """What every grade of this assignment depends on besides the student's own files."""
-    from mildip import datasets
-
     h = hashlib.sha256()
     for path in sorted(course.source(assignment).iterdir()):
         if path.is_file():
@@ -63,7 +61,8 @@ def run_fingerprint(course: Course, assignment: str, limits: sandbox.Limits) -> 
             h.update(path.read_bytes())
     h.update(json.dumps(asdict(limits), sort_keys=True).encode())
     h.update(json.dumps(course.config, sort_keys=True, default=str).encode())
-    _digest_files(h, Path(datasets.data_dir()))
+    for folder in sandbox.data_folders():
+        _digest_files(h, folder)
     package = sandbox._package_dir("mildip")
     if package is not None:
         _digest_files(h, package, "*.py")

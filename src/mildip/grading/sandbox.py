@@ -107,16 +107,23 @@ def _package_dir(name: str) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0]).resolve()
 
 
-def readable_paths() -> list[Path]:
-    """The host folders the kernel sees, read-only: Python, its packages, mildip, the data."""
+def data_folders() -> list[Path]:
+    """The folders the course's datasets are read from, as :func:`mildip.datasets.data_locations`
+    finds them for the grader (a student's kernel reads the same ones)."""
     from mildip import datasets
 
+    return [Path(str(location.folder)).resolve() for location in datasets.data_locations()
+            if Path(str(location.folder)).is_dir()]
+
+
+def readable_paths() -> list[Path]:
+    """The host folders the kernel sees, read-only: Python, its packages, mildip, the data."""
     paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix)}
     paths |= {Path(p) for p in site.getsitepackages()}
     package = _package_dir("mildip")
     if package is not None:
         paths.add(package)
-    paths.add(Path(datasets.data_dir()).resolve())
+    paths |= set(data_folders())
     resolved = sorted({p.resolve() for p in paths if p.exists()})
     # a folder inside another one already listed needs no mount of its own
     return [p for p in resolved if not any(p != q and p.is_relative_to(q) for q in resolved)]
@@ -150,6 +157,10 @@ def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_
         command += ["--setenv", name, value]
     command += ["--setenv", "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
                                                      "/usr/bin", "/bin"])]
+    from mildip.datasets import ENV_VAR
+
+    if os.environ.get(ENV_VAR):  # the instructor's own data folder, searched first as for the tests
+        command += ["--setenv", ENV_VAR, str(Path(os.environ[ENV_VAR]).resolve())]
     command += _system_mounts()
     readable = readable_paths()
     for path in readable:
