@@ -558,3 +558,20 @@ def test_a_bad_roster_is_a_one_line_error(tmp_path, content):
         assert result.returncode == 1, (args, result.stdout)
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert str(roster) in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["COURSE", "GRADER"])
+def test_a_course_or_grader_error_never_becomes_a_grade(tmp_path, kind):
+    from types import SimpleNamespace
+
+    from mildip.grading.course import Course
+    from mildip.grading.export import _standing
+    from mildip.grading.results import Kind, Note, Result
+
+    course = Course.open(copy_course(tmp_path))
+    failed = Result(ALICE, ASSIGNMENT, STEM, [Note(Kind[kind], "the instructor's cell setup failed")])
+    # an earlier submission with scores is still in the gradebook: it must not be exported either
+    earlier = SimpleNamespace(score=12.0, late_submission_penalty=0.0, max_score=14.0, needs_manual_grade=False)
+    cell = _standing(course, ALICE, ASSIGNMENT, {(ALICE, STEM): failed}, earlier)
+    assert cell.score is None and not cell.final
+    assert cell.status.startswith("could not be graded: ") and "setup failed" in cell.status

@@ -181,15 +181,15 @@ def _owner(path: str) -> tuple[Found | None, str]:
     if not parts or path.startswith("/") or ".." in parts:
         return None, "an unsafe path in the download"
     if len(parts) == 1:
+        moodle = MOODLE_FILE.match(parts[0])  # first: Moodle's marker is unmistakable, Canvas's pattern is not
+        if moodle:
+            return Found(path, moodle["id"], _moodle_name(moodle["name"], moodle["id"]), "moodle", moodle["file"]), ""
         canvas = CANVAS.match(parts[0])
         if canvas:
             name, late = canvas["name"] or "", bool(canvas["late"])
             if name == "LATE" and not late:  # anonymous grading: no name, only the flag
                 name, late = "", True
             return Found(path, canvas["id"], name, "canvas", canvas["file"], late, int(canvas["attachment"])), ""
-        moodle = MOODLE_FILE.match(parts[0])
-        if moodle:
-            return Found(path, moodle["id"], _moodle_name(moodle["name"], moodle["id"]), "moodle", moodle["file"]), ""
         return None, "not in a student folder and not named like a Canvas or Moodle download"
     moodle = MOODLE_FOLDER.match(parts[0])
     if moodle:
