@@ -7,14 +7,18 @@
 #   make page-sizes            transferred size of each chapter page of the built book
 #
 #   make release A=ps1         student version of an assignment into exercises/release/
-#   make collect A=ps1 FROM=submissions.zip
-#                              a folder or LMS zip of submissions into exercises/submitted/
+#   make collect A=ps1 FROM="submissions (1).zip"
+#                              a folder or Canvas/Moodle zip of submissions into exercises/submitted/
 #   make grade A=ps1           autograde every submission, in parallel and sandboxed
 #   make feedback A=ps1        feedback HTML per student into exercises/feedback/
 #   make export                exercises/grades/grades.csv: a row per student, a column per assignment
+#   make export ARGS="--lms canvas --roster canvas-export.csv"
+#                              exercises/grades/canvas-grades.csv for Canvas's gradebook import
 #   make report A=ps1          exercises/grades/<assignment>-report.html: item analysis
 #   make scores A=ps1          points per student and question (CSV)
 #   make bench                 time serial nbgrader against `mildip grade` on a synthetic class
+#
+# Every instructor target passes ARGS on to `mildip`, e.g. make grade A=ps1 ARGS="--jobs 2 --force".
 #
 # Python 3.11 or newer is needed; set PYTHON=python3.12 (say) to choose another interpreter.
 
@@ -63,29 +67,42 @@ dist: $(STAMP)
 page-sizes: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/page_sizes.py
 
+# The instructor's targets run `mildip` with A (the assignment) and FROM (a path) passed through the
+# environment and quoted by the shell, so that any file name works (FROM="submissions (1).zip"),
+# and with ARGS appended as they are (ARGS="--jobs 2 --force"). `mildip <command> --help` lists them.
+MILDIP     := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip
+NEED_A      = @test -n "$$A" || { echo "make $@: name the assignment, e.g. make $@ A=ps1" >&2; exit 2; }
+
 release: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip release $(A)
+	$(NEED_A)
+	$(MILDIP) release "$$A" $(ARGS)
 
 collect: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip collect $(A) $(FROM)
+	$(NEED_A)
+	@test -n "$$FROM" || { echo "make collect: say where the submissions are, e.g. make collect A=ps1 FROM=submissions.zip" >&2; exit 2; }
+	$(MILDIP) collect "$$A" "$$FROM" $(ARGS)
 
 grade: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip grade $(A)
+	$(NEED_A)
+	$(MILDIP) grade "$$A" $(ARGS)
 
 feedback: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip feedback $(A)
+	$(NEED_A)
+	$(MILDIP) feedback "$$A" $(ARGS)
 
 export: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip export
+	$(MILDIP) export $(ARGS)
 
 report: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip report $(A)
+	$(NEED_A)
+	$(MILDIP) report "$$A" $(ARGS)
 
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/grading.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/grading.py $(ARGS)
 
 scores: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip scores $(A)
+	$(NEED_A)
+	$(MILDIP) scores "$$A" $(ARGS)
 
 clean:
 	rm -rf _build dist

@@ -22,3 +22,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ClearOutput.enabled = True
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# Late submissions: a submission whose nbgrader timestamp.txt (kept by `mildip collect`) is after
+# the assignment's due date in the gradebook gets nbgrader's late penalty when it is graded, e.g.
+#   c.LateSubmissionPlugin.penalty_method = "zero"    # nbgrader's default is "none"
+# Canvas's downloads say only whether a submission was late, not when: see the README.

@@ -1,10 +1,11 @@
 """The mildip command: the instructor's workflow, from release to grades.
 
   mildip release ps1          the student version into release/
-  mildip collect ps1 PATH     a folder or LMS zip of submissions into submitted/
+  mildip collect ps1 PATH     a folder or Canvas/Moodle zip of submissions into submitted/
   mildip grade ps1            autograde every collected submission, in parallel and sandboxed
   mildip feedback ps1         feedback HTML per student into feedback/
-  mildip export               one CSV for the LMS: a row per student, a column per assignment
+  mildip export               grades/grades.csv: a row per student, a column per assignment
+  mildip export --lms canvas  a file Canvas's gradebook import takes as it is (--lms moodle: Moodle's)
   mildip report ps1           HTML item analysis of an assignment's questions
   mildip scores ps1           points per student and question (CSV on standard output)
   mildip formgrader           open nbgrader's formgrader on the course, to grade written answers
@@ -55,7 +56,6 @@ def _stop_on_terminate() -> None:
 
 def grade(args) -> int:
     from mildip.grading.autograde import grade as run
-    from mildip.grading.results import report_path
 
     course = _course(args)
     _stop_on_terminate()
@@ -68,21 +68,45 @@ def grade(args) -> int:
                          "again to grade the rest.\n")
         sys.stderr.flush()
         os._exit(130)
+    print("\n".join(grade_table(course, course.resolve(args.assignment), results)))
+    return 0
+
+
+def grade_table(course, assignment: str, results) -> list[str]:
+    """The table `mildip grade` prints: each notebook's status and its current total in the
+    gradebook (manual grades included), whether or not this run graded it."""
+    from mildip.grading.collect import submissions
+    from mildip.grading.gradebook import totals
+    from mildip.grading.results import report_path
+
+    current = totals(course, assignment) if results else {}
+    collected = submissions(course, assignment)
     width = max([len(r.student) for r in results] + [7])
-    print(f"{'student':<{width}}  {'status':<16} {'score':>11}  reason")
+    lines = [f"{'student':<{width}}  {'status':<16} {'score':>11}  reason"]
+    waiting = 0
     for r in results:
-        score = f"{r.score:g}/{r.max_score:g}" if r.score is not None else "-"
-        print(f"{r.student:<{width}}  {r.status.value:<16} {score:>11}  {r.reason}")
+        now = current.get((r.student, r.notebook)) if r.status.recorded else None
+        score = f"{now['score']:g}/{now['max_score']:g}" if now else "-"
+        reason = [r.reason]
+        if now and now["penalty"]:
+            reason.append(f"late penalty {now['penalty']:g}")
+        if now and now["waiting"]:
+            reason.append("written answers to grade")
+            waiting += 1
+        if collected.get(r.student, {}).get("late") == "yes" and not r.late_seconds:
+            reason.append("marked late by the LMS")
+        lines.append(f"{r.student:<{width}}  {r.status.value:<16} {score:>11}  {'; '.join(reason)}")
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    assignment = course.resolve(args.assignment)
-    print(f"{len(results)} notebook(s): {summary}. Report: {report_path(course.grades_dir, assignment)}")
+    lines.append(f"{len(results)} notebook(s): {summary}. Report: {report_path(course.grades_dir, assignment)}")
+    if waiting:
+        lines.append(f"{waiting} notebook(s) have written answers to grade by hand (mildip formgrader).")
     from mildip.grading.sandbox import limits_in_force
 
-    print(f"Limits: {limits_in_force()}.")
-    return 0
+    lines.append(f"Limits: {limits_in_force()}.")
+    return lines
 
 
 def release(args) -> int:
@@ -96,21 +120,29 @@ def release(args) -> int:
 def collect(args) -> int:
     from mildip.grading.collect import collect as run
 
-    print("\n".join(run(_course(args), args.assignment, args.path).lines()))
-    return 0
+    report = run(_course(args), args.assignment, args.path, roster=args.roster)
+    print("\n".join(report.lines()))
+    return 0 if report.placed else 1
 
 
 def feedback(args) -> int:
     from mildip.grading.feedback import feedback as run
 
-    print(f"feedback written to {run(_course(args), args.assignment)}")
+    written = run(_course(args), args.assignment)
+    print("\n".join(written.lines()))
     return 0
 
 
 def export(args) -> int:
-    from mildip.grading.export import export as run
+    from mildip.grading import export as exports
 
-    print(f"grade sheet written to {run(_course(args), output=args.output, roster=args.roster)}")
+    course = _course(args)
+    if args.lms == "canvas":
+        print("\n".join(exports.export_canvas(course, roster=args.roster, output=args.output).lines()))
+    elif args.lms == "moodle":
+        print("\n".join(exports.export_moodle(course, args.assignment, roster=args.roster, output=args.output).lines()))
+    else:
+        print(f"grade sheet written to {exports.export(course, output=args.output, roster=args.roster, statuses=args.status)}")
     return 0
 
 
@@ -169,13 +201,22 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     sub = command("collect", collect, "place a folder or LMS zip of submissions into submitted/")
     sub.add_argument("assignment")
-    sub.add_argument("path", type=Path, help="a folder or a .zip downloaded from the LMS")
+    sub.add_argument("path", type=Path, help="a folder or a .zip downloaded from Canvas or Moodle")
+    sub.add_argument("--roster", type=Path, default=None,
+                     help="a Canvas gradebook export or Moodle grading worksheet, for the students' names")
     sub = command("feedback", feedback, "feedback HTML per student into feedback/")
     sub.add_argument("assignment")
-    sub = command("export", export, "one CSV: a row per student, a column per assignment")
-    sub.add_argument("--output", type=Path, default=None, help="where to write (default grades/grades.csv)")
+    sub = command("export", export, "grades for the LMS, or one CSV with a row per student")
+    sub.add_argument("--lms", choices=["canvas", "moodle"], default=None,
+                     help="write Canvas's gradebook import file (grades/canvas-grades.csv) or Moodle's grading "
+                          "worksheets (grades/moodle-<assignment>.csv) instead of grades/grades.csv")
     sub.add_argument("--roster", type=Path, default=None,
-                     help="CSV with a 'student' column, so that students who never submitted are listed too")
+                     help="the LMS's own file to match students by id: a Canvas gradebook export, a Moodle "
+                          "grading worksheet; for the plain CSV, any CSV with a 'student' column")
+    sub.add_argument("--assignment", default=None, help="with --lms moodle: only this assignment")
+    sub.add_argument("--status", action="store_true",
+                     help="plain CSV: add a status column after each assignment (graded, needs manual grading...)")
+    sub.add_argument("--output", type=Path, default=None, help="where to write (default: in grades/)")
     sub = command("report", report, "HTML item analysis of an assignment's questions")
     sub.add_argument("assignment")
     sub = command("scores", scores, "print points per student and question as CSV")

@@ -17,8 +17,10 @@ from mildip.grading.course import Course
 def save_auto_grades(gradebook, notebook, resources, config, keep_manual: bool) -> None:
     """nbgrader's SaveAutoGrades through an open gradebook, committing once per notebook.
 
-    With ``keep_manual``, a written answer the instructor has already graded, in a submission
-    that has not changed since, keeps its grade instead of going back to "needs manual grading".
+    nbgrader keeps every manual score and comment; it marks each cell with a manual score as
+    needing review again. With ``keep_manual`` (the submitted file has not changed since it was
+    last graded) a cell graded by hand keeps its state instead: a written answer always, a test
+    cell whose score was overridden by hand as long as its automatic score is unchanged.
     """
     from nbgrader.preprocessors import SaveAutoGrades
 
@@ -28,18 +30,32 @@ def save_auto_grades(gradebook, notebook, resources, config, keep_manual: bool) 
     step.student_id = resources["nbgrader"]["student"]
     step.gradebook = gradebook
     session = gradebook.db
+    submitted = _submitted_notebook(gradebook, step)
+    before = {g.name: (g.auto_score, g.needs_manual_grade) for g in submitted.grades} if submitted else {}
     session.commit = session.flush  # each cell's commit becomes a flush...
     try:
         for index, cell in enumerate(notebook.cells):
             step.preprocess_cell(cell, resources, index)
     finally:
         del session.commit
+    submitted = gradebook.find_submission_notebook(step.notebook_id, step.assignment_id, step.student_id)
     if keep_manual:
-        submitted = gradebook.find_submission_notebook(step.notebook_id, step.assignment_id, step.student_id)
         for grade in submitted.grades:
-            if grade.cell.cell_type == "markdown" and grade.manual_score is not None:
-                grade.needs_manual_grade = False
+            if grade.manual_score is None:
+                continue
+            was_auto, was_waiting = before.get(grade.name, (None, True))
+            if grade.cell.cell_type == "markdown" or grade.auto_score == was_auto:
+                grade.needs_manual_grade = was_waiting  # graded by hand, and nothing it depends on changed
     session.commit()  # ...and the notebook's grades are committed together
+
+
+def _submitted_notebook(gradebook, step):
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gradebook.find_submission_notebook(step.notebook_id, step.assignment_id, step.student_id)
+    except MissingEntry:
+        return None
 
 
 def record(course: Course, gradebook, assignment: str, student: str, notebook_name: str, notebook,
@@ -71,28 +87,50 @@ def in_gradebook(course: Course, assignment: str) -> bool:
         return False
 
 
-def scores(course: Course, assignment: str) -> pd.DataFrame:
-    """Points per student and question (one row per student and grade cell)."""
+def _notebooks(gradebook, assignment: str):
+    """(student id, submitted notebook) for every submission of ``assignment`` in the gradebook."""
     from nbgrader.api import MissingEntry
 
+    for student in gradebook.students:
+        try:
+            submission = gradebook.find_submission(assignment, student.id)
+        except MissingEntry:
+            continue
+        for notebook in submission.notebooks:
+            yield student.id, notebook
+
+
+def scores(course: Course, assignment: str) -> pd.DataFrame:
+    """Points per student and question (one row per student and grade cell)."""
     rows = []
     with course.gradebook() as gradebook:
-        for student in gradebook.students:
-            try:
-                submission = gradebook.find_submission(assignment, student.id)
-            except MissingEntry:
-                continue
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    rows.append({
-                        "student": student.id,
-                        "notebook": notebook.name,
-                        "question": grade.name,
-                        "kind": "manual" if grade.cell.cell_type == "markdown" else "auto",
-                        "auto_score": grade.auto_score,
-                        "manual_score": grade.manual_score,
-                        "max_score": grade.max_score,
-                        "needs_manual_grade": grade.needs_manual_grade,
-                    })
+        for student, notebook in _notebooks(gradebook, assignment):
+            for grade in notebook.grades:
+                rows.append({
+                    "student": student,
+                    "notebook": notebook.name,
+                    "question": grade.name,
+                    "kind": "manual" if grade.cell.cell_type == "markdown" else "auto",
+                    "auto_score": grade.auto_score,
+                    "manual_score": grade.manual_score,
+                    "max_score": grade.max_score,
+                    "needs_manual_grade": grade.needs_manual_grade,
+                })
     return pd.DataFrame(rows, columns=["student", "notebook", "question", "kind", "auto_score", "manual_score",
                                        "max_score", "needs_manual_grade"])
+
+
+def totals(course: Course, assignment: str) -> dict[tuple[str, str], dict]:
+    """{(student, notebook): score (after the late penalty), max_score, penalty, waiting} as the
+    gradebook holds them now, manual grades included."""
+    found = {}
+    with course.gradebook() as gradebook:
+        for student, notebook in _notebooks(gradebook, assignment):
+            penalty = float(notebook.late_submission_penalty or 0)
+            found[student, notebook.name] = {
+                "score": max(0.0, float(notebook.score or 0) - penalty),
+                "max_score": float(notebook.max_score or 0),
+                "penalty": penalty,
+                "waiting": bool(notebook.needs_manual_grade),
+            }
+    return found
