@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -99,6 +100,34 @@ def validate_data() -> Path | None:
     return path if path.is_file() else None
 
 
+#: What HTML in a student's markdown and outputs may keep: text structure and tables (pandas
+#: draws DataFrames as tables), never scripts, event handlers, styles or frames.
+SAFE_TAGS = ["a", "abbr", "acronym", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "div",
+             "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "span",
+             "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
+SAFE_ATTRIBUTES = {"a": ["href", "title"], "abbr": ["title"], "acronym": ["title"], "img": ["src", "alt", "title"],
+                   "table": ["class", "border"], "th": ["class", "colspan", "rowspan"],
+                   "td": ["class", "colspan", "rowspan"], "div": ["class"], "span": ["class"]}
+STYLE_ELEMENT = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def sanitized(notebook):
+    """``notebook`` with every script, style and unknown tag removed from markdown and outputs
+    (nbconvert's SanitizeHTML), so nothing a student wrote runs in formgrader or feedback."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = STYLE_ELEMENT.sub("", cell.source)
+        for output in cell.get("outputs", []):
+            for key in ("text/html", "text/markdown"):
+                if isinstance(output.get("data", {}).get(key), str):
+                    output["data"][key] = STYLE_ELEMENT.sub("", output["data"][key])
+    step = SanitizeHTML(tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES, strip=True)
+    notebook, _ = step.preprocess(notebook, {})
+    return notebook
+
+
 class Progress:
     """A one-line progress bar on standard error."""
 
@@ -161,11 +190,9 @@ class Run:
 
     def write_graded(self, job: submission.Job, notebook) -> None:
         """The graded notebook, with unsafe HTML removed, and the submission's other files."""
-        from nbconvert.preprocessors.sanitize import SanitizeHTML
-
         target = self.course.autograded(job.student, self.assignment)
         target.mkdir(parents=True, exist_ok=True)
-        notebook, _ = SanitizeHTML().preprocess(notebook, {})
+        notebook = sanitized(notebook)
         for extra in job.extra_files:
             shutil.copyfile(extra, target / extra.name, follow_symlinks=False)
         temporary = target / f".{job.notebook}.ipynb.tmp"

@@ -161,6 +161,15 @@ def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_
 
     if os.environ.get(ENV_VAR):  # the instructor's own data folder, searched first as for the tests
         command += ["--setenv", ENV_VAR, str(Path(os.environ[ENV_VAR]).resolve())]
+    # First the private, size-limited folders, then what is read from the host (a Python or a
+    # course that lives under /tmp stays visible), then the masks and the kernel's own sockets.
+    command += [
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--size", str(limits.disk_bytes), "--tmpfs", HOME,
+        "--size", str(min(limits.disk_bytes, 256 * 1024**2)), "--tmpfs", "/tmp",
+        "--size", str(64 * 1024**2), "--tmpfs", "/dev/shm",
+    ]
     command += _system_mounts()
     readable = readable_paths()
     for path in readable:
@@ -169,14 +178,7 @@ def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_
     for path in hidden:
         if any(path.is_relative_to(r) for r in readable):
             command += ["--tmpfs", str(path)]
-    command += [
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--size", str(limits.disk_bytes), "--tmpfs", HOME,
-        "--size", str(min(limits.disk_bytes, 256 * 1024**2)), "--tmpfs", "/tmp",
-        "--size", str(64 * 1024**2), "--tmpfs", "/dev/shm",
-        "--bind", str(socket_dir), str(socket_dir),
-    ]
+    command += ["--bind", str(socket_dir), str(socket_dir)]
     if validated_cache is not None and validated_cache.is_file():
         command += ["--ro-bind", str(validated_cache), f"{HOME}/.cache/mildip/validated.json"]
     command += [
