@@ -221,13 +221,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("assignment")
     sub = command("scores", scores, "print points per student and question as CSV")
     sub.add_argument("assignment")
-    sub = command("formgrader", formgrader, "open nbgrader's formgrader on the course")
-    sub.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    command("formgrader", formgrader, "open nbgrader's formgrader on the course (other options go to jupyter lab)")
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra and args.command != "formgrader":
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.lab_args = extra
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     try:
         return args.run(args)
