@@ -615,8 +615,31 @@ def test_chart_values_and_legend_filters_work_from_the_keyboard(site, contexts, 
                 page.keyboard.press("Enter")
                 if not _changed(page, chart, before):
                     problems.append(f"{chart}: Enter on a legend entry does not filter the chart")
+                page.keyboard.press("Enter")  # the same entry again: every group is shown again
+                page.wait_for_timeout(250)
+                if _snapshot(page, chart)[0] != before[0]:
+                    problems.append(f"{chart}: Enter again on the same legend entry does not show all again")
     finally:
         page.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page_name", _chapters())
+def test_every_chart_is_named_by_its_title_or_alt_text(site, contexts, server, page_name):
+    """A chart's accessible name and its table's caption are words, also when its title is computed
+    from its controls (then its subtitle, or the first sentence of its alt text, names it)."""
+    page = _open(contexts, server, "desktop", page_name)
+    try:
+        names = page.evaluate("""() => [...document.querySelectorAll("div.mildip-chart")].map((box) => [
+            box.id, box.dataset.title || "",
+            box.querySelector(".mildip-chart-view").getAttribute("aria-label") || "",
+            box.querySelector("details.mildip-chart-table caption")?.textContent || ""])""")
+    finally:
+        page.close()
+    problems = [f"{chart}: named {title!r}" for chart, title, label, caption in names
+                if len(title.split()) < 2 or "[object" in title or not label.startswith(title)
+                or not caption.startswith(title)]
+    assert names, f"{page_name}: no chart"
     assert not problems, "\n".join(problems)
 
 
