@@ -455,14 +455,8 @@ def test_every_interactive_chart_has_a_table_equivalent(visits):
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-#: Cases that fail only because of chart code inside the NATO and conclusion chapters, which another
-#: pass will revise (their text is being rewritten): (test, page[, width]).
-PENDING = {
-    # the troop explorer's bar labels and host names run past its box whatever its width
-    ("text", "book/conclusion.html", 390), ("text", "book/conclusion.html", 1366),
-    # two charts draw only lines and areas, with no mark a finger can tap
-    ("tap", "book/nato.html"),
-}
+#: Cases expected to fail until a chapter's charts are revised: (test, page[, width]). None now.
+PENDING: set[tuple] = set()
 PENDING_REASON = "nato/conclusion chart pass pending"
 CHART_CHECKS = (Path(__file__).parent / "chart_checks.js").read_text(encoding="utf-8")
 #: All combinations of a chart's controls are tried when there are at most this many.
