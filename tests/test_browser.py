@@ -456,14 +456,8 @@ def test_every_interactive_chart_has_a_table_equivalent(visits):
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-#: Cases that fail only because of chart code inside the NATO and conclusion chapters, which another
-#: pass will revise (their text is being rewritten): (test, page[, width]).
-PENDING = {
-    # the troop explorer's bar labels and host names run past its box whatever its width
-    ("text", "book/conclusion.html", 390), ("text", "book/conclusion.html", 1366),
-    # two charts draw only lines and areas, with no mark a finger can tap
-    ("tap", "book/nato.html"),
-}
+#: Cases expected to fail until a chapter's charts are revised: (test, page[, width]). None now.
+PENDING: set[tuple] = set()
 PENDING_REASON = "nato/conclusion chart pass pending"
 CHART_CHECKS = (Path(__file__).parent / "chart_checks.js").read_text(encoding="utf-8")
 #: All combinations of a chart's controls are tried when there are at most this many.
@@ -616,8 +610,31 @@ def test_chart_values_and_legend_filters_work_from_the_keyboard(site, contexts, 
                 page.keyboard.press("Enter")
                 if not _changed(page, chart, before):
                     problems.append(f"{chart}: Enter on a legend entry does not filter the chart")
+                page.keyboard.press("Enter")  # the same entry again: every group is shown again
+                page.wait_for_timeout(250)
+                if _snapshot(page, chart)[0] != before[0]:
+                    problems.append(f"{chart}: Enter again on the same legend entry does not show all again")
     finally:
         page.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page_name", _chapters())
+def test_every_chart_is_named_by_its_title_or_alt_text(site, contexts, server, page_name):
+    """A chart's accessible name and its table's caption are words, also when its title is computed
+    from its controls (then its subtitle, or the first sentence of its alt text, names it)."""
+    page = _open(contexts, server, "desktop", page_name)
+    try:
+        names = page.evaluate("""() => [...document.querySelectorAll("div.mildip-chart")].map((box) => [
+            box.id, box.dataset.title || "",
+            box.querySelector(".mildip-chart-view").getAttribute("aria-label") || "",
+            box.querySelector("details.mildip-chart-table caption")?.textContent || ""])""")
+    finally:
+        page.close()
+    problems = [f"{chart}: named {title!r}" for chart, title, label, caption in names
+                if len(title.split()) < 2 or "[object" in title or not label.startswith(title)
+                or not caption.startswith(title)]
+    assert names, f"{page_name}: no chart"
     assert not problems, "\n".join(problems)
 
 

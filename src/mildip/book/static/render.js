@@ -134,6 +134,12 @@ function fitSpec(spec, width) {
       }
     }
     if (width < NARROW) {
+      // Legends sharing a side are stacked, not set side by side: together they would not fit.
+      spec.config = spec.config || {};
+      spec.config.legend = spec.config.legend || {};
+      spec.config.legend.layout = { ...spec.config.legend.layout,
+        top: { direction: "vertical", anchor: "start", margin: 6 },
+        bottom: { direction: "vertical", anchor: "start", margin: 6 } };
       for (const legend of group.legends || []) {
         if (legend.orient === undefined || legend.orient === "right" || legend.orient === "left") {
           legend.orient = "bottom";
@@ -325,6 +331,32 @@ function keyboardLegends(box) {
   }
 }
 
+/** A legend entry chosen a second time shows every group again (with the mouse, a tap or Enter),
+ * as its label says: Vega-Lite itself only clears a legend filter on a click on empty space. */
+function legendToggles(box, view, spec) {
+  const names = (spec.signals || []).map((s) => s.name).filter((n) => n.endsWith("_legend"));
+  if (!names.length) return;
+  let chosen = null;
+  view.addEventListener("click", (event, item) => {
+    const entry = item && /legend_(symbols|labels|entries)$/.test(item.mark?.name || "");
+    if (!entry || event.shiftKey) {
+      chosen = null;
+      return;
+    }
+    const value = item.datum?.value ?? item.items?.[0]?.items?.[0]?.datum?.value;
+    if (value !== undefined && value === chosen) {
+      chosen = null;
+      setTimeout(async () => {
+        for (const name of names) view.signal(name, null);
+        await view.runAsync();
+        box.mildipRebuildTable?.();
+      }, 0);
+    } else {
+      chosen = value;
+    }
+  });
+}
+
 // Accessible markup that survives redrawing ---------------------------------------------------
 
 /** After every redraw: empty mark containers are hidden from assistive technology (an unnamed
@@ -409,6 +441,15 @@ function labelControls(box) {
   }
 }
 
+/** What to call a chart (its table's caption, its accessible name): its title, or, when the title
+ * is computed as the controls change, its subtitle, or else the first sentence of its alt text. */
+function chartName(spec) {
+  const text = (value) => (Array.isArray(value) ? value.join(" ") : typeof value === "string" ? value : "");
+  const title = spec.title ?? spec.marks?.find((m) => m.title)?.title;
+  return text(title?.text ?? title) || text(title?.subtitle)
+    || (spec.description || "").split(/(?<=\.)\s/)[0] || "Chart";
+}
+
 async function draw(box) {
   box.dataset.drawn = "pending";
   const spec = JSON.parse(box.querySelector("script.mildip-chart-spec").textContent);
@@ -419,8 +460,7 @@ async function draw(box) {
   viewEl.after(controls); // below the chart, where the chapters' text says the controls are
   const available = viewEl.clientWidth; // the column, less any padding of the box
   fitSpec(spec, available);
-  const title = spec.title?.text ?? spec.title ?? spec.marks?.find((m) => m.title)?.title?.text;
-  box.dataset.title = (Array.isArray(title) ? title.join(" ") : title) || spec.description || "Chart";
+  box.dataset.title = chartName(spec);
   const view = new vega.View(vega.parse(spec), { renderer: "svg", loader: LOADER, hover: true });
   view.tooltip(tooltipHandler);
   view.initialize(viewEl, controls);
@@ -430,6 +470,7 @@ async function draw(box) {
   labelControls(box);
   keyboardTooltips(box, view);
   keepAccessible(box, filtersByLegend(spec));
+  legendToggles(box, view, spec);
   const rebuild = dataTable(box, view);
   // Controls and clicks change what is drawn: the table follows.
   view.addEventListener("click", () => setTimeout(rebuild, 50));
