@@ -14,6 +14,12 @@
 #   make scores A=ps1          points per student and question (CSV)
 #   make bench                 time serial nbgrader against `mildip grade` on a synthetic class
 #
+#   make hub ROSTER=roster.csv as root on a Linux server: users from the roster, the student
+#                              environment, the exchange, and JupyterHub on 127.0.0.1:8000
+#                              (HUB_IP, HUB_PORT, HUB_PREFIX to change)
+#   make hub-down              stop the hub; users and their work stay
+#   make bench-hub             40 students log in at once: server start, fetch and submit times
+#
 # Python 3.11 or newer is needed; set PYTHON=python3.12 (say) to choose another interpreter.
 
 PYTHON ?= python3
@@ -21,7 +27,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test page-sizes release collect grade feedback export report scores bench clean
+.PHONY: book test page-sizes release collect grade feedback export report scores bench clean hub hub-down bench-hub
 
 # axe-core (npm) checks the built pages' accessibility in tests/test_browser.py. Without npm
 # those checks skip (and fail under CI=true).
@@ -75,6 +81,26 @@ bench: $(STAMP)
 
 scores: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip scores $(A)
+
+# The class hub (hub/hub.py, README "A class on a shared hub"). HUB_PACKAGE is what the student
+# environment installs as the course package: this project until the wheel exists, then
+# HUB_PACKAGE ?= $(wildcard dist/mildip-*.whl)[grading]
+HUB_PREFIX  ?= /srv/mildip-hub
+HUB_IP      ?= 127.0.0.1
+HUB_PORT    ?= 8000
+HUB_PYTHON  ?= /usr/bin/python3
+HUB_PACKAGE ?= .
+
+hub: $(STAMP) $(TEST_DEPS)
+	@test -n "$(ROSTER)" || { echo "make hub: name the roster, e.g. make hub ROSTER=roster.csv"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python hub/hub.py up --roster "$(ROSTER)" --prefix "$(HUB_PREFIX)" \
+	    --ip "$(HUB_IP)" --port "$(HUB_PORT)" --python "$(HUB_PYTHON)" --package "$(HUB_PACKAGE)"
+
+hub-down: $(STAMP)
+	$(BIN)/python hub/hub.py down --prefix "$(HUB_PREFIX)"
+
+bench-hub: $(STAMP) $(TEST_DEPS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/hub.py --python "$(HUB_PYTHON)" --package "$(HUB_PACKAGE)"
 
 clean:
 	rm -rf _build

@@ -2,6 +2,7 @@
 
   mildip release ps1          the student version into release/
   mildip collect ps1 PATH     a folder or LMS zip of submissions into submitted/
+  mildip collect ps1          on a class hub: the latest submissions from the exchange
   mildip grade ps1            autograde every collected submission, in parallel and sandboxed
   mildip feedback ps1         feedback HTML per student into feedback/
   mildip export               one CSV for the LMS: a row per student, a column per assignment
@@ -82,14 +83,24 @@ def grade(args) -> int:
 def release(args) -> int:
     from mildip.grading.release import release as run
 
-    path = run(_course(args), args.assignment)
+    course = _course(args)
+    path = run(course, args.assignment)
     print(f"released {path.name} into {path}")
+    from mildip.grading import exchange
+
+    if exchange.configured(course):  # a class hub: students fetch it from the exchange
+        print(exchange.publish(course, args.assignment))
     return 0
 
 
 def collect(args) -> int:
     from mildip.grading.collect import collect as run
 
+    if args.path is None:  # a class hub: the latest submissions from the exchange
+        from mildip.grading.exchange import collect as from_exchange
+
+        print("\n".join(from_exchange(_course(args), args.assignment).lines()))
+        return 0
     print("\n".join(run(_course(args), args.assignment, args.path).lines()))
     return 0
 
@@ -97,7 +108,12 @@ def collect(args) -> int:
 def feedback(args) -> int:
     from mildip.grading.feedback import feedback as run
 
-    print(f"feedback written to {run(_course(args), args.assignment)}")
+    course = _course(args)
+    print(f"feedback written to {run(course, args.assignment)}")
+    from mildip.grading import exchange
+
+    if exchange.configured(course):  # a class hub: students fetch it from the exchange
+        print(exchange.return_feedback(course, args.assignment))
     return 0
 
 
@@ -163,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     sub = command("collect", collect, "place a folder or LMS zip of submissions into submitted/")
     sub.add_argument("assignment")
-    sub.add_argument("path", type=Path, help="a folder or a .zip downloaded from the LMS")
+    sub.add_argument("path", type=Path, nargs="?", default=None,
+                     help="a folder or a .zip downloaded from the LMS (none: the class hub's exchange)")
     sub = command("feedback", feedback, "feedback HTML per student into feedback/")
     sub.add_argument("assignment")
     sub = command("export", export, "one CSV: a row per student, a column per assignment")
