@@ -83,8 +83,8 @@ scores: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mildip scores $(A)
 
 # The class hub (hub/hub.py, README "A class on a shared hub"). HUB_PACKAGE is what the student
-# environment installs as the course package: this project until the wheel exists, then
-# HUB_PACKAGE ?= $(wildcard dist/mildip-*.whl)[grading]
+# environment installs as the course package: this project until `make dist` builds a wheel, then
+# HUB_PACKAGE ?= $(firstword $(wildcard dist/mildip-*.whl))
 HUB_PREFIX  ?= /srv/mildip-hub
 HUB_IP      ?= 127.0.0.1
 HUB_PORT    ?= 8000

@@ -106,6 +106,25 @@ class TrialHub:
         return subprocess.run(["runuser", "-u", name, "--", *env, *command], cwd=home, capture_output=True,
                               text=True, timeout=timeout)
 
+    def log_in(self, name: str, session, timeout: float = 300) -> float:
+        """Log ``name`` in through the login form with a ``requests`` session, as a browser does, and
+        wait until their JupyterLab answers; return the seconds from sending the form until then."""
+        import re
+
+        form = session.get(f"{self.url}/hub/login", timeout=60)
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
+        sent = time.monotonic()
+        session.post(f"{self.url}/hub/login?next=/hub/spawn", timeout=120,
+                     data={"username": name, "password": self.passwords[name], "_xsrf": xsrf[1] if xsrf else ""})
+        lab = f"{self.url}/user/{name}/lab"
+        while time.monotonic() < sent + timeout:
+            # while the server starts the hub answers for it; once it runs, its OAuth login ends in JupyterLab
+            reply = session.get(lab, timeout=60)
+            if reply.status_code == 200 and reply.url.startswith(lab):
+                return time.monotonic() - sent
+            time.sleep(0.5)
+        raise TimeoutError(f"the server of {name} was not ready {timeout:.0f} s after logging in")
+
     # --- removing everything ------------------------------------------------------------------
 
     def processes(self) -> list[int]:
