@@ -299,10 +299,9 @@ def free_port() -> int:
 def running_pid(state: Path) -> int | None:
     try:
         pid = int((state / "jupyterhub.pid").read_text().strip())
-        os.kill(pid, 0)
     except (OSError, ValueError):
         return None
-    return pid
+    return None if _gone(pid) else pid
 
 
 def start_hub(project: Path, state: Path, settings_file: Path, url: str, wait: float) -> int:
@@ -338,22 +337,25 @@ def stop(pid: int, state: Path, timeout: float = 60) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        if _reap(pid):
+        if _gone(pid):
             return
         time.sleep(0.2)
     os.killpg(pid, signal.SIGKILL)
 
 
-def _reap(pid: int) -> bool:
+def _gone(pid: int) -> bool:
+    """Whether the process has exited (a zombie that its parent has not reaped yet counts as exited)."""
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == pid
+        if done == pid:
+            return True
     except ChildProcessError:
-        return False
+        pass  # not our child: JupyterHub started by an earlier `hub up`
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
 
 
 def leftovers(env: Path) -> list[int]:

@@ -167,14 +167,21 @@ def trial():
         assert not left, f"the hub test left things behind: {left}"
 
 
-@pytest.fixture(scope="module")
-def browser(trial):
+def in_a_browser(steps):
+    """Run ``steps(browser)`` with Debian's Chromium, in a thread of its own: Playwright's sync API
+    refuses a thread where an asyncio loop is running, which libraries used by earlier tests can leave."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    def run():
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                steps(chromium)
+            finally:
+                chromium.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
 
 
 def log_in(browser, trial, name: str):
@@ -224,7 +231,11 @@ def saved_answer(path: Path) -> str:
                 and c.metadata.get("nbgrader", {}).get("solution"))
 
 
-def test_a_class_works_through_the_hub(trial, browser):
+def test_a_class_works_through_the_hub(trial):
+    in_a_browser(lambda browser: a_class_works_through_the_hub(trial, browser))
+
+
+def a_class_works_through_the_hub(trial, browser):
     instructor, (alice, bob, carol) = trial.instructor, trial.students
 
     # homes are private; the student environment and the exchange are where nbgrader wants them
