@@ -9,6 +9,7 @@
 #   make release A=ps1         student version of an assignment into exercises/release/
 #   make collect A=ps1 FROM="submissions (1).zip"
 #                              a folder or Canvas/Moodle zip of submissions into exercises/submitted/
+#                              (no FROM on a class hub: the latest submissions from the exchange)
 #   make grade A=ps1           autograde every submission, in parallel and sandboxed
 #   make feedback A=ps1        feedback HTML per student into exercises/feedback/
 #   make export                exercises/grades/grades.csv: a row per student, a column per assignment
@@ -17,6 +18,12 @@
 #   make report A=ps1          exercises/grades/<assignment>-report.html: item analysis
 #   make scores A=ps1          points per student and question (CSV)
 #   make bench                 time serial nbgrader against `mildip grade` on a synthetic class
+#
+#   make hub ROSTER=roster.csv as root on a Linux server: users from the roster, the student
+#                              environment, the exchange, and JupyterHub on 127.0.0.1:8000
+#                              (HUB_IP, HUB_PORT, HUB_PREFIX to change)
+#   make hub-down              stop the hub; users and their work stay
+#   make bench-hub             40 students log in at once: server start, fetch and submit times
 #
 # Every instructor target passes ARGS on to `mildip`, e.g. make grade A=ps1 ARGS="--jobs 2 --force".
 #
@@ -27,7 +34,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-fast dist page-sizes release collect grade feedback export report scores bench clean
+.PHONY: book test test-fast dist page-sizes release collect grade feedback export report scores bench clean hub hub-down bench-hub
 
 # npm packages: world-atlas (the maps' country outlines, copied into the site: the book needs
 # it) and axe-core (checks the built pages' accessibility in tests/test_browser.py; without npm
@@ -79,8 +86,7 @@ release: $(STAMP)
 
 collect: $(STAMP)
 	$(NEED_A)
-	@test -n "$$FROM" || { echo "make collect: say where the submissions are, e.g. make collect A=ps1 FROM=submissions.zip" >&2; exit 2; }
-	$(MILDIP) collect "$$A" "$$FROM" $(ARGS)
+	$(MILDIP) collect "$$A" $${FROM:+"$$FROM"} $(ARGS)
 
 grade: $(STAMP)
 	$(NEED_A)
@@ -103,6 +109,26 @@ bench: $(STAMP)
 scores: $(STAMP)
 	$(NEED_A)
 	$(MILDIP) scores "$$A" $(ARGS)
+
+# The class hub (hub/hub.py, README "A class on a shared hub"). HUB_PACKAGE is what the student
+# environment installs as the course package: this project until `make dist` builds a wheel, then
+# HUB_PACKAGE ?= $(firstword $(wildcard dist/mildip-*.whl))
+HUB_PREFIX  ?= /srv/mildip-hub
+HUB_IP      ?= 127.0.0.1
+HUB_PORT    ?= 8000
+HUB_PYTHON  ?= /usr/bin/python3
+HUB_PACKAGE ?= .
+
+hub: $(STAMP) $(TEST_DEPS)
+	@test -n "$(ROSTER)" || { echo "make hub: name the roster, e.g. make hub ROSTER=roster.csv"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python hub/hub.py up --roster "$(ROSTER)" --prefix "$(HUB_PREFIX)" \
+	    --ip "$(HUB_IP)" --port "$(HUB_PORT)" --python "$(HUB_PYTHON)" --package "$(HUB_PACKAGE)"
+
+hub-down: $(STAMP)
+	$(BIN)/python hub/hub.py down --prefix "$(HUB_PREFIX)"
+
+bench-hub: $(STAMP) $(TEST_DEPS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/hub.py --python "$(HUB_PYTHON)" --package "$(HUB_PACKAGE)"
 
 clean:
 	rm -rf _build dist

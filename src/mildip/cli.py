@@ -2,6 +2,7 @@
 
   mildip release ps1          the student version into release/
   mildip collect ps1 PATH     a folder or Canvas/Moodle zip of submissions into submitted/
+  mildip collect ps1          on a class hub: the latest submissions from the exchange
   mildip grade ps1            autograde every collected submission, in parallel and sandboxed
   mildip feedback ps1         feedback HTML per student into feedback/
   mildip export               grades/grades.csv: a row per student, a column per assignment
@@ -112,14 +113,24 @@ def grade_table(course, assignment: str, results) -> list[str]:
 def release(args) -> int:
     from mildip.grading.release import release as run
 
-    path = run(_course(args), args.assignment)
+    course = _course(args)
+    path = run(course, args.assignment)
     print(f"released {path.name} into {path}")
+    from mildip.grading import exchange
+
+    if exchange.configured(course):  # a class hub: students fetch it from the exchange
+        print(exchange.publish(course, args.assignment))
     return 0
 
 
 def collect(args) -> int:
     from mildip.grading.collect import collect as run
 
+    if args.path is None:  # a class hub: the latest submissions from the exchange
+        from mildip.grading.exchange import collect as from_exchange
+
+        print("\n".join(from_exchange(_course(args), args.assignment).lines()))
+        return 0
     report = run(_course(args), args.assignment, args.path, roster=args.roster)
     print("\n".join(report.lines()))
     return 0 if report.placed else 1
@@ -128,8 +139,13 @@ def collect(args) -> int:
 def feedback(args) -> int:
     from mildip.grading.feedback import feedback as run
 
-    written = run(_course(args), args.assignment)
+    course = _course(args)
+    written = run(course, args.assignment)
     print("\n".join(written.lines()))
+    from mildip.grading import exchange
+
+    if exchange.configured(course):  # a class hub: students fetch it from the exchange
+        print(exchange.return_feedback(course, args.assignment))
     return 0
 
 
@@ -201,7 +217,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     sub = command("collect", collect, "place a folder or LMS zip of submissions into submitted/")
     sub.add_argument("assignment")
-    sub.add_argument("path", type=Path, help="a folder or a .zip downloaded from Canvas or Moodle")
+    sub.add_argument("path", type=Path, nargs="?", default=None,
+                     help="a folder or a .zip downloaded from Canvas or Moodle (none: the class hub's exchange)")
     sub.add_argument("--roster", type=Path, default=None,
                      help="a Canvas gradebook export or Moodle grading worksheet, for the students' names")
     sub = command("feedback", feedback, "feedback HTML per student into feedback/")
