@@ -86,3 +86,48 @@ def test_maps_use_the_outlines_the_site_ships(monkeypatch):
     outlines = charts.world_outlines().to_dict()
     assert outlines["url"] == charts.OUTLINES
     assert outlines["format"] == {"type": "topojson", "feature": "countries"}
+
+
+def _book(tmp_path, mode, cache_path=""):
+    from types import SimpleNamespace
+
+    source = tmp_path / "book"
+    (source / "_build" / "html").mkdir(parents=True)
+    (source / "index.md").write_text("# Page\n", encoding="utf-8")
+    app = SimpleNamespace(srcdir=str(source), outdir=str(source / "_build" / "html"))
+    config = SimpleNamespace(nb_execution_mode=mode, nb_execution_cache_path=cache_path)
+    return source, app, config
+
+
+@pytest.mark.parametrize("mode", ["force", "auto", "off"])
+def test_a_book_executed_without_a_cache_keeps_every_file(tmp_path, mode):
+    from mildip.book import _clear_stale_cache
+
+    source, app, config = _book(tmp_path, mode)
+    _clear_stale_cache(app, config)
+    assert sorted(p.name for p in source.iterdir()) == ["_build", "index.md"]
+
+
+def test_a_cache_of_charts_in_an_older_markup_is_cleared_once(tmp_path):
+    from mildip.book import _clear_stale_cache
+
+    source, app, config = _book(tmp_path, "cache")
+    cache = source / "_build" / ".jupyter_cache"
+    cache.mkdir()
+    (cache / "global.db").write_text("", encoding="utf-8")
+    _clear_stale_cache(app, config)
+    assert not (cache / "global.db").exists()
+    assert (cache / "mildip-chart-markup").read_text(encoding="utf-8").strip() == charts.MARKUP_VERSION
+    (cache / "global.db").write_text("", encoding="utf-8")
+    _clear_stale_cache(app, config)
+    assert (cache / "global.db").exists() and (source / "index.md").exists()
+
+
+@pytest.mark.parametrize("setting", [".", ".."])
+def test_a_cache_path_naming_the_book_itself_is_never_cleared(tmp_path, setting):
+    from mildip.book import _clear_stale_cache
+
+    source, app, config = _book(tmp_path, "cache", setting)
+    (source / "global.db").write_text("", encoding="utf-8")
+    _clear_stale_cache(app, config)
+    assert (source / "index.md").exists() and (source / "global.db").exists()

@@ -152,22 +152,35 @@ def mathjax_source() -> Path:
     return folder
 
 
-def _clear_stale_cache(config) -> None:
-    """Executed chapters hold the charts' markup: drop the execution cache when its format changes."""
+def _clear_stale_cache(app, config) -> None:
+    """Executed chapters hold the charts' markup: drop the execution cache when its format changes.
+
+    Only a jupyter-cache folder (with its ``global.db``) of a book executed in ``cache`` mode is
+    ever removed, never the book's own folder or one of its parents.
+    """
     from mildip.charts import MARKUP_VERSION
 
-    cache = Path(str(getattr(config, "nb_execution_cache_path", "") or ""))
-    if not str(cache) or not cache.is_dir():
+    if getattr(config, "nb_execution_mode", None) != "cache":
+        return
+    setting = str(getattr(config, "nb_execution_cache_path", "") or "")
+    cache = Path(setting) if setting else Path(app.outdir).parent / ".jupyter_cache"  # myst-nb's default
+    cache = (Path(app.srcdir) / cache).resolve()
+    source = Path(app.srcdir).resolve()
+    if cache == source or cache in source.parents:
         return
     stamp = cache / "mildip-chart-markup"
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != MARKUP_VERSION:
+    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == MARKUP_VERSION:
+        return
+    if (cache / "global.db").is_file():
         shutil.rmtree(cache, ignore_errors=True)
-        cache.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(MARKUP_VERSION + "\n", encoding="utf-8")
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(MARKUP_VERSION + "\n", encoding="utf-8")
 
 
 def _configure(app, config):
-    _clear_stale_cache(config)
+    _clear_stale_cache(app, config)
+    # The npm packages the extension copies from are not pages of the book.
+    config.exclude_patterns = [*config.exclude_patterns, "node_modules", "**/node_modules"]
     static_dir = Path(app.outdir).parent / "mildip_static"
     written = {path.name for path in write_scripts(static_dir, Path(app.srcdir))}
     write_site_assets(static_dir, Path(app.srcdir))
