@@ -60,8 +60,11 @@ book: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The book is in _build/html/index.html"
 
+# The test files run on TEST_WORKERS workers (pytest-xdist; each file on one worker).
+TEST_WORKERS ?= 2
+
 test: $(STAMP) $(TEST_DEPS)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"

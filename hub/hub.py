@@ -198,23 +198,19 @@ def ensure_student_env(project: Path, env: Path, python: str, package: str) -> s
             package = str(copy)
         run([uv, "pip", "install", "--quiet", "--python", str(env / "bin" / "python"),
              "-c", str(project / "requirements.txt"), "-r", str(project / REQUIREMENTS), package], cwd=project)
-    bridge_datasets(project, env)
+    check_datasets(env)
     configure_extensions(project, env)
     stamp.write_text(wanted)
     return f"student environment built in {env}"
 
 
-def bridge_datasets(project: Path, env: Path) -> None:
-    """Until the package ships its datasets, put a copy where the installed package looks for them."""
-    ask = "from mildip.datasets import data_dir, dataset_names; print(data_dir()); print(len(dataset_names()))"
-    lines = run([str(env / "bin" / "python"), "-I", "-c", ask], capture=True).splitlines()
-    if int(lines[-1]) > 0:
-        return
-    target = Path(lines[-2])
-    target.mkdir(parents=True, exist_ok=True)
-    for path in (project / "datasets").glob("*"):
-        if path.is_file():
-            shutil.copy2(path, target / path.name)
+def check_datasets(env: Path) -> None:
+    """The course package installed in the student environment ships its datasets."""
+    ask = "from mildip import dataset_names; print(len(dataset_names()))"
+    count = int(run([str(env / "bin" / "python"), "-I", "-c", ask], capture=True).splitlines()[-1])
+    if count == 0:
+        raise HubError(f"the course package installed in {env} holds no datasets: install it from the project "
+                       "or from the wheel `make dist` builds")
 
 
 def configure_extensions(project: Path, env: Path) -> None:
@@ -359,18 +355,44 @@ def _gone(pid: int) -> bool:
 
 
 def leftovers(env: Path) -> list[int]:
-    """Single-user servers of this hub still running (e.g. after JupyterHub was killed)."""
-    found = []
-    server = str(env / "bin" / "jupyterhub-singleuser")
+    """Processes of this hub's users still running: programs of the student environment (servers,
+    kernels) and everything they started (terminals), e.g. after JupyterHub was killed."""
+    parents, roots = {}, set()
+    prefix = str(env) + os.sep
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = [arg.decode(errors="replace") for arg in (entry / "cmdline").read_bytes().split(b"\0")[:2]]
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if any(arg.startswith(prefix) for arg in argv):
+            roots.add(int(entry.name))
+    found, grown = set(roots), True
+    while grown:  # add descendants
+        more = {pid for pid, parent in parents.items() if parent in found and pid not in found}
+        found |= more
+        grown = bool(more)
+    found.discard(os.getpid())
+    return sorted(found)
+
+
+def stop_leftovers(env: Path, timeout: float = 10) -> int:
+    """SIGTERM what :func:`leftovers` finds, then SIGKILL what is still there after ``timeout``."""
+    stale = leftovers(env)
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        for pid in stale:
             try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(arg.decode(errors="replace") == server for arg in argv[:2]):
-                found.append(int(entry.name))
-    return found
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(not _gone(pid) for pid in stale):
+            time.sleep(0.2)
+        if all(_gone(pid) for pid in stale):
+            break
+    return len(stale)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -480,14 +502,9 @@ def down(args) -> None:
     else:
         stop(pid, state)
         print(f"hub stopped (pid {pid})")
-    stale = leftovers(env)
-    for server in stale:
-        try:
-            os.kill(server, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    stale = stop_leftovers(env)
     if stale:
-        print(f"stopped {len(stale)} user server(s) left running")
+        print(f"stopped {stale} process(es) of the users' servers left running")
     print("users, their home folders, the course and the exchange are kept")
 
 

@@ -21,6 +21,17 @@ BOOK_OUTPUT = Path(tempfile.gettempdir()) / f"mildip-test-book-{os.getpid()}"
 SITE = BOOK_OUTPUT / "_build" / "html"
 
 
+#: ``make test`` runs the test files on two workers (pytest-xdist, ``--dist loadgroup``): each
+#: file's tests stay on one worker, so a module's fixture (a graded class, the installed wheel)
+#: is made once; files sharing a session fixture share a group.
+SAME_WORKER = {"test_browser.py": "test_book.py"}  # the book built once for both
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(SAME_WORKER.get(item.path.name, item.path.name)))
+
+
 def run(command: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run a command with the virtualenv's bin first on PATH (nbgrader needs its alembic)."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")

@@ -340,7 +340,9 @@ def test_hub_down_keeps_users_and_their_work(trial):
     result = trial.hub("down")
     assert result.returncode == 0, result.stderr
     assert "hub stopped" in result.stdout
-    assert not trial.processes(), "users' servers still run after hub down"
+    still = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:200] for pid in trial.processes()
+             if Path(f"/proc/{pid}").exists()}
+    assert not still, f"users' processes still run after hub down: {still}\n{result.stdout}"
     for name in trial.students:
         assert (trial.home(name) / ASSIGNMENT / NOTEBOOK).is_file()
     assert (trial.course / "gradebook.db").is_file()
