@@ -60,11 +60,12 @@ book: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The book is in _build/html/index.html"
 
-# The test files run on TEST_WORKERS workers (pytest-xdist; each file on one worker).
+# The test files run on TEST_WORKERS workers (pytest-xdist; each file on one worker); the 20
+# slowest tests are listed at the end.
 TEST_WORKERS ?= 2
 
 test: $(STAMP) $(TEST_DEPS)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 test-fast: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,19 +18,9 @@ BUILD = [str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick
 #: Where the tests build the book: a folder of this test run's own, never the working tree's
 #: _build/ (which `make book` owns). Execution is still cached in _build/.jupyter_cache, as
 #: _config.yml says, so unchanged chapters are not executed again.
-BOOK_OUTPUT = Path(tempfile.gettempdir()) / f"mildip-test-book-{os.getpid()}"
+#: One folder per test run, shared by pytest-xdist's workers (PYTEST_XDIST_TESTRUNUID).
+BOOK_OUTPUT = Path(tempfile.gettempdir()) / f"mildip-test-book-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
 SITE = BOOK_OUTPUT / "_build" / "html"
-
-
-#: ``make test`` runs the test files on two workers (pytest-xdist, ``--dist loadgroup``): each
-#: file's tests stay on one worker, so a module's fixture (a graded class, the installed wheel)
-#: is made once; files sharing a session fixture share a group.
-SAME_WORKER = {"test_browser.py": "test_book.py"}  # the book built once for both
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(SAME_WORKER.get(item.path.name, item.path.name)))
 
 
 def run(command: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -45,14 +36,34 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def built_book():
-    """Build the book into SITE once per test session (test_book and test_browser share it).
+    """Build the book into SITE once per test run (test_book and test_browser share it).
 
-    The build starts from an empty output folder, so that no stale page is tested, and the
-    folder is removed at the end of the session.
+    ``make test`` runs the test files on two workers (pytest-xdist, ``--dist loadfile``): the
+    first worker to ask builds, under a lock, and records the result; the other reads it. The
+    build starts from an empty output folder, so that no stale page is tested; the folder is
+    removed when the run ends (:func:`pytest_sessionfinish`).
     """
-    shutil.rmtree(BOOK_OUTPUT, ignore_errors=True)
-    yield run([*BUILD, "--path-output", str(BOOK_OUTPUT)], cwd=ROOT, timeout=1800)
-    shutil.rmtree(BOOK_OUTPUT, ignore_errors=True)
+    import fcntl
+
+    BOOK_OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    record = BOOK_OUTPUT.with_name(BOOK_OUTPUT.name + ".json")
+    with open(BOOK_OUTPUT.with_name(BOOK_OUTPUT.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.is_file():
+            shutil.rmtree(BOOK_OUTPUT, ignore_errors=True)
+            result = run([*BUILD, "--path-output", str(BOOK_OUTPUT)], cwd=ROOT, timeout=1800)
+            record.write_text(json.dumps([result.args, result.returncode, result.stdout, result.stderr]))
+    return subprocess.CompletedProcess(*json.loads(record.read_text()))
+
+
+def pytest_sessionfinish(session):
+    """The book built for this run goes when the run ends (in the controller, after every worker)."""
+    if not hasattr(session.config, "workerinput"):
+        for path in (BOOK_OUTPUT, *(BOOK_OUTPUT.with_name(BOOK_OUTPUT.name + suffix) for suffix in (".json", ".lock"))):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def require_sandbox() -> None:
