@@ -62,7 +62,7 @@ book: $(STAMP) $(TEST_DEPS)
 
 # The test files run on TEST_WORKERS workers (pytest-xdist; each file on one worker); the 20
 # slowest tests are listed at the end.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 test: $(STAMP) $(TEST_DEPS)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=20

@@ -38,8 +38,8 @@ def root() -> Path:
 def built_book():
     """Build the book into SITE once per test run (test_book and test_browser share it).
 
-    ``make test`` runs the test files on two workers (pytest-xdist, ``--dist loadfile``): the
-    first worker to ask builds, under a lock, and records the result; the other reads it. The
+    ``make test`` runs the test files on several workers (pytest-xdist, ``--dist loadfile``): the
+    first worker to ask builds, under a lock, and records the result; the others read it. The
     build starts from an empty output folder, so that no stale page is tested; the folder is
     removed when the run ends (:func:`pytest_sessionfinish`).
     """
