@@ -18,8 +18,10 @@ BUILD = [str(BIN / "jupyter-book"), "build", ".", "--warningiserror", "--nitpick
 #: Where the tests build the book: a folder of this test run's own, never the working tree's
 #: _build/ (which `make book` owns). Execution is still cached in _build/.jupyter_cache, as
 #: _config.yml says, so unchanged chapters are not executed again.
-#: One folder per test run, shared by pytest-xdist's workers (PYTEST_XDIST_TESTRUNUID).
-BOOK_OUTPUT = Path(tempfile.gettempdir()) / f"mildip-test-book-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
+#: One folder per test run, named after the process that runs it: pytest-xdist's workers are
+#: children of the controller, which removes the folder at the end (:func:`pytest_sessionfinish`).
+RUN = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()
+BOOK_OUTPUT = Path(tempfile.gettempdir()) / f"mildip-test-book-{RUN}"
 SITE = BOOK_OUTPUT / "_build" / "html"
 
 
