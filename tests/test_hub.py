@@ -231,6 +231,7 @@ def saved_answer(path: Path) -> str:
                 and c.metadata.get("nbgrader", {}).get("solution"))
 
 
+@pytest.mark.slow
 def test_a_class_works_through_the_hub(trial):
     in_a_browser(lambda browser: a_class_works_through_the_hub(trial, browser))
 
@@ -316,6 +317,7 @@ def a_class_works_through_the_hub(trial, browser):
     context.close()
 
 
+@pytest.mark.slow
 def test_students_see_only_their_own_files(trial):
     alice, bob = trial.students[:2]
     denied = {
@@ -336,6 +338,7 @@ def test_students_see_only_their_own_files(trial):
     assert trial.as_user(alice, "ls", str(trial.exchange / "military-diplomacy" / "outbound")).returncode == 0
 
 
+@pytest.mark.slow
 def test_hub_down_keeps_users_and_their_work(trial):
     result = trial.hub("down")
     assert result.returncode == 0, result.stderr
