@@ -237,6 +237,8 @@ def test_a_class_works_through_the_hub(trial):
 
 
 def a_class_works_through_the_hub(trial, browser):
+    from playwright.sync_api import expect
+
     instructor, (alice, bob, carol) = trial.instructor, trial.students
 
     # homes are private; the student environment and the exchange are where nbgrader wants them
@@ -299,8 +301,9 @@ def a_class_works_through_the_hub(trial, browser):
         "button", name="Fetch Feedback").click()
     page.locator("#submitted_assignments_list a", has_text="view feedback").first.click()
     page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html").dblclick()
-    text = page.frame_locator(".jp-HTMLViewer iframe").first.locator("body").inner_text()
-    assert f"{ASSIGNMENT} (Score: 2.0 / 14.0)" in text
+    body = page.frame_locator(".jp-HTMLViewer iframe").first.locator("body")
+    expect(body).to_contain_text(f"{ASSIGNMENT} (Score: 2.0 / 14.0)", timeout=60_000)  # the frame loads late
+    text = body.inner_text()
     assert "HIDDEN TESTS" not in text and "_shares" not in text
 
     # 6. a student has no formgrader; the instructor's, in its own tab, shows the course and grades
@@ -313,7 +316,7 @@ def a_class_works_through_the_hub(trial, browser):
     page.wait_for_selector("text=Submission #1")
     page.click("text=Show All Names")
     page.wait_for_selector(f"text={alice}")
-    assert "2 / 14" in page.inner_text("body")
+    expect(page.locator("body")).to_contain_text("2 / 14")
     context.close()
 
 
