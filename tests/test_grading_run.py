@@ -362,9 +362,6 @@ IPYKERNEL_ENVIRONMENT = ("TERM", "CLICOLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "P
 def test_a_forked_kernel_is_inside_its_sandbox_and_holds_nothing_of_the_server(tmp_path):
     from mildip.grading import execute, sandbox
 
-    if os.geteuid() != 0:
-        pytest.skip("kernels are forked only when the grader runs as root")
-
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     cgroups = sandbox.CgroupLimits.detect()
@@ -389,7 +386,7 @@ def test_a_forked_kernel_is_inside_its_sandbox_and_holds_nothing_of_the_server(t
             assert {k: inside["environment"].get(k) for k in given} == given
             extra = {k: v for k, v in inside["environment"].items() if k not in given}
             assert set(extra) <= set(IPYKERNEL_ENVIRONMENT), extra  # what ipykernel itself sets, nothing else
-            assert inside["cwd"] == sandbox.HOME and {"home", "dev", "proc", "usr"} <= set(inside["root"])
+            assert inside["cwd"] == sandbox.HOME and "home" in inside["root"] and "work" in inside["root"]
             assert not any("forkserver" in f or str(scratch) in f and "kernel" not in f for f in inside["files"])
         # two notebooks never share a sandbox
         assert seen[0]["namespaces"]["mnt"] != seen[1]["namespaces"]["mnt"]

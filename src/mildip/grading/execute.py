@@ -316,9 +316,7 @@ class KernelPool:
         self.closed = False
         self.server_lock = threading.Lock()
         self.server: forkserver.ForkServer | None = None
-        # only as root: as another user the fork server's child would have to enter the
-        # sandbox's user namespace, which this grader does not rely on
-        self.forking = needed > 0 and os.geteuid() == 0
+        self.forking = needed > 0
         for _ in range(min(size, needed)):
             self._start_one()
 

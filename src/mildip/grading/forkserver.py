@@ -22,9 +22,9 @@ limits, checks that its namespaces are the sandbox's and that it holds no capabi
 then starts IPython. Student code can see only the sandbox; the server and the child that
 waits are outside its process namespace and hold nothing it could use.
 
-The grader forks kernels only when it runs as root. Otherwise, or where any of this is not
-possible (a server that could not import what it should, a sandbox it could not enter), it
-starts each kernel in a new interpreter instead; grades are the same either way.
+Where any of this is not possible (a machine without ``setns`` rights for the grader, a
+server that could not import what it should), the grader starts each kernel in a new
+interpreter instead; grades are the same either way.
 """
 
 from __future__ import annotations
