@@ -216,12 +216,6 @@ def build_class(course, solution, released, secrets):
         "sam-plant": answer(solution, q1, "open('pandas.py', 'w').write('raise ImportError')\n"
                                           f"open({str(ROOT / 'pandas.py')!r}, 'w').write('raise ImportError')"),
         "tina-background": answer(solution, q1, "import subprocess\nsubprocess.Popen(['sleep', '317'])"),
-        # every process it can see: only its own sandbox's, never the fork server or the grader
-        "process-scan": answer(solution, q1, "import os\nfor p in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
-                                             "    for f in ('cmdline', 'environ'):\n"
-                                             "        try:\n            print(p, open(f'/proc/{p}/{f}', 'rb').read())\n"
-                                             "        except OSError as e:\n            print(p, e)"),
-        "kill-all": answer(solution, q1, "import os, signal\nos.kill(-1, signal.SIGKILL)"),
         "env-reader": answer(solution, q1, "import os\nprint(dict(os.environ))\n"
                                            "print(open('/proc/1/environ', 'rb').read())"),
         "home-reader": answer(solution, q1, f"print(open({str(secrets['home'] / 'secret.txt')!r}).read())"),
@@ -322,10 +316,6 @@ EXPECTED = {
     "sam-plant": ("graded", dict(FULL, q1_tests=0.0)),
     "tina-background": ("graded", dict(FULL, q1_tests=0.0)),
     "env-reader": ("graded", dict(FULL, q1_tests=0.0)),
-    "process-scan": ("graded", dict(FULL, q1_tests=0.0)),
-    # nothing it may signal is outside its sandbox: a forked kernel ends its own sandbox (its
-    # placeholder), one started anew finds nothing to signal
-    "kill-all": ("kernel died", ZERO) if os.geteuid() == 0 else ("graded", dict(FULL, q1_tests=0.0)),
     "home-reader": ("graded", dict(FULL, q1_tests=0.0)),
     "zip-reader": ("graded", dict(FULL, q1_tests=0.0)),
     "socket-escape": ("graded", dict(FULL, q1_tests=0.0)),
@@ -403,19 +393,7 @@ def test_no_secret_hidden_test_or_other_students_work_appears_anywhere(graded):
     for text in pages + notebooks + [first.stdout, first.stderr]:
         for secret in (SECRET_ENV, SECRET_HOME, SECRET_ZIP, "BEGIN HIDDEN TESTS", *hidden):
             assert secret not in text
-    scan = (course / "autograded" / "process-scan" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8")
-    seen = {json.loads(line.split(" ")[0]) for cell in nbformat.reads(scan, as_version=4).cells
-            for output in cell.get("outputs", []) for line in output.get("text", "").splitlines()
-            if line.split(" ")[0].isdigit()}
-    assert seen <= {1, 2, 3}, seen  # the sandbox's own processes and the kernel itself: never the grader
-    assert "bin/mildip" not in scan
     assert connections == [], "a sandboxed notebook reached a Unix socket on the host"
-
-
-def test_kernels_are_forked_into_their_sandboxes(graded):
-    _, _, _, first, _, _ = graded
-    if os.geteuid() == 0:  # where the grader may enter the sandboxes' namespaces
-        assert "kernels start in new interpreters" not in first.stdout + first.stderr
 
 
 def test_scripts_are_removed_from_graded_notebooks_and_feedback(graded):

@@ -12,12 +12,8 @@ time) gets an error output saying why, so it earns nothing.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import secrets
-import select
-import signal
 import subprocess
 import tempfile
 import threading
@@ -29,11 +25,10 @@ from queue import Empty
 
 import nbformat
 import zmq
-from jupyter_client import BlockingKernelClient
-from jupyter_client.connect import write_connection_file
+from jupyter_client import KernelManager
 from nbformat.v4 import output_from_msg
 
-from mildip.grading import answers, forkserver, kernel as inside, sandbox
+from mildip.grading import answers, kernel as inside, sandbox
 from mildip.grading.evaluate import Evaluator, EvaluatorTimeout, bound_names, needed_names
 from mildip.grading.results import Kind, Note
 from mildip.grading.submission import grade_id, is_locked_code, is_solution, is_test
@@ -50,98 +45,45 @@ class Outcome:
     seconds: float = 0.0
 
 
-class Kernel:
-    """One sandboxed kernel, with its own socket folder and cgroup.
+class SandboxedKernelManager(KernelManager):
+    """A kernel manager whose kernel command is the sandbox's."""
 
-    With a :class:`~mildip.grading.forkserver.ForkServer`, bubblewrap makes the sandbox around a
-    placeholder and the server forks the kernel into it; without one, bubblewrap starts the
-    kernel in a new interpreter. The grader talks to it over the sockets in its folder either way.
-    """
+    sandbox_command: list[str] = []
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [part.replace("{connection_file}", self.connection_file) for part in self.sandbox_command]
+
+
+class Kernel:
+    """One sandboxed kernel, with its own socket folder and cgroup."""
 
     def __init__(self, scratch: Path, limits: sandbox.Limits, hidden: list[Path], cgroups, context: zmq.Context,
-                 validated_cache: Path | None, server: forkserver.ForkServer | None = None):
+                 validated_cache: Path | None):
         self.limits = limits
         self.dir = Path(tempfile.mkdtemp(dir=scratch, prefix="k-"))
         (self.dir / "seed").mkdir()
         self.group = cgroups.create(limits) if cgroups is not None else None
-        self.process: subprocess.Popen | None = None
-        self.pidfd: int | None = None
-        self.stopping = threading.Lock()
-        self.client = None
+        self.km = SandboxedKernelManager(transport="ipc", ip=str(self.dir / "s"),
+                                         connection_file=str(self.dir / "kernel.json"), context=context)
+        self.km.sandbox_command = sandbox.kernel_command(
+            self.dir, limits, [*hidden, scratch], self.group.folders if self.group else [], validated_cache,
+            process_rlimit=self.group is None and os.geteuid() != 0)
+        self.km.kernel_spec.interrupt_mode = "message"  # signals to bubblewrap do not reach the kernel
         self.output_left = limits.notebook_output_bytes
-        connection_file = str(self.dir / "kernel.json")
-        write_connection_file(connection_file, transport="ipc", ip=str(self.dir / "s"),
-                              key=secrets.token_hex(32).encode())
-        process_rlimit = self.group is None and os.geteuid() != 0
-        folders = self.group.folders if self.group else []
         try:
-            if server is not None:
-                self._fork(server, connection_file, scratch, hidden, folders, validated_cache, process_rlimit)
-            else:
-                self.process = self._sandbox(sandbox.kernel_command(
-                    self.dir, limits, [*hidden, scratch], folders, validated_cache, process_rlimit))
-            self.client = BlockingKernelClient(connection_file=connection_file, context=context)
-            self.client.load_connection_file()
-            self.client.start_channels(hb=False)
-            self._wait_for_ready(60)
+            # bubblewrap itself starts with almost nothing of the grader's environment: its own
+            # process is visible inside the sandbox (as /proc/1)
+            self.km.start_kernel(cwd=str(self.dir), env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.client = self.km.client(context=context)
+            self.client.start_channels()
+            self.client.wait_for_ready(timeout=60)
         except BaseException:
             self.shutdown()
             raise
 
-    def _sandbox(self, command: list[str], pass_fds=()) -> subprocess.Popen:
-        # bubblewrap itself starts with almost nothing of the grader's environment: its own
-        # process is visible inside the sandbox (as /proc/1)
-        return subprocess.Popen(command, cwd=self.dir, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                pass_fds=pass_fds)
-
-    def _fork(self, server, connection_file, scratch, hidden, folders, validated_cache, process_rlimit) -> None:
-        read, write = os.pipe()
-        try:
-            self.process = self._sandbox(sandbox.kernel_command(
-                self.dir, self.limits, [*hidden, scratch], folders, validated_cache, process_rlimit,
-                program=sandbox.placeholder(), info_fd=write), pass_fds=(write,))
-            os.close(write)
-            write = None
-            with os.fdopen(read, "rb") as info:
-                read = None
-                reported = _read_info(info, 30)
-        finally:
-            for descriptor in (read, write):
-                if descriptor is not None:
-                    os.close(descriptor)
-        request = {"connection_file": connection_file, "home": sandbox.HOME,
-                   "environment": sandbox.kernel_environment(),
-                   "options": sandbox.kernel_options(self.limits, process_rlimit)}
-        _, self.pidfd = server.spawn(_placeholder_pid(reported["child-pid"], 30), reported, folders, request)
-
-    def _wait_for_ready(self, timeout: float) -> None:
-        """Wait until the kernel answers and its output channel is connected (a message sent on
-        it before the grader subscribed would be lost)."""
-        deadline, asked = time.monotonic() + timeout, set()
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError("the kernel stopped while it started")
-            asked.add(self.client.kernel_info())
-            answered = time.monotonic() + 1
-            while time.monotonic() < answered:
-                try:
-                    msg = self.client.get_iopub_msg(timeout=0.2)
-                except Empty:
-                    continue
-                if (msg["parent_header"].get("msg_id") in asked and msg["msg_type"] == "status"
-                        and msg["content"].get("execution_state") == "idle"):
-                    return
-        raise RuntimeError(f"the kernel did not start within {timeout:.0f} s")
-
     def alive(self) -> bool:
-        if self.process is None or self.process.poll() is not None:
-            return False
-        if self.pidfd is None:
-            return True
-        poller = select.poll()
-        poller.register(self.pidfd, select.POLLIN)
-        return not poller.poll(0)  # a pidfd turns readable when its process ends
+        return self.km.is_alive()
 
     def out_of_memory(self) -> bool:
         return self.group is not None and self.group.out_of_memory()
@@ -233,31 +175,16 @@ class Kernel:
         """Interrupt the running cell; True if the kernel came back within ``grace`` seconds."""
         if not self.alive():
             return False
-        with contextlib.suppress(Exception):  # as a message: signals to bubblewrap do not reach the kernel
-            self.client.control_channel.send(self.client.session.msg("interrupt_request", content={}))
+        with contextlib.suppress(Exception):
+            self.km.interrupt_kernel()
         _, reply, _ = self.request("", timeout=grace, keep=False)
         return reply is not None
 
     def shutdown(self) -> None:
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                self.client.stop_channels()
-        with self.stopping:  # the pool may stop a kernel from two threads at once
-            pidfd, self.pidfd = self.pidfd, None
-            if pidfd is not None:
-                # the forked kernel ends first: a sandbox whose first process ends while a
-                # process that entered it is still alive waits for that process for ever
-                with contextlib.suppress(OSError):
-                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-                poller = select.poll()
-                poller.register(pidfd, select.POLLIN)
-                poller.poll(5000)
-                os.close(pidfd)
-        if self.process is not None:
-            with contextlib.suppress(OSError):
-                self.process.kill()  # and with it every process of the sandbox
-            with contextlib.suppress(Exception):
-                self.process.wait(timeout=10)
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+        with contextlib.suppress(Exception):
+            self.km.shutdown_kernel(now=True)
         if self.group is not None:
             self.group.remove()
         import shutil
@@ -265,41 +192,8 @@ class Kernel:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _placeholder_pid(init: int, timeout: float) -> int:
-    """The placeholder's process, once it runs: bubblewrap starts it (as the child of the
-    sandbox's first process, ``init``) only when the sandbox's mounts are all in place (a
-    process that enters the sandbox earlier finds a half-made root)."""
-    program = sandbox.placeholder()[0].encode()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError, ValueError):
-            for child in Path(f"/proc/{init}/task/{init}/children").read_text().split():
-                if Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] == program:
-                    return int(child)
-        time.sleep(0.005)
-    raise forkserver.ForkServerError("the sandbox's placeholder did not start")
-
-
-def _read_info(file, timeout: float) -> dict:
-    """bubblewrap's report on a new sandbox: its process and namespaces (``--info-fd``)."""
-    text, deadline = b"", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([file], [], [], max(deadline - time.monotonic(), 0))
-        chunk = os.read(file.fileno(), 4096) if ready else b""
-        text += chunk
-        try:
-            info = json.loads(text)
-            int(info["child-pid"])
-            return info
-        except (ValueError, KeyError, TypeError):
-            if not chunk:
-                break
-    raise forkserver.ForkServerError("bubblewrap did not report the sandbox it made")
-
-
 class KernelPool:
-    """Sandboxed kernels started ahead of need, so that start-up overlaps with grading, forked
-    from one fork server where the machine allows it (:mod:`mildip.grading.forkserver`)."""
+    """Sandboxed kernels started ahead of need, so that start-up overlaps with grading."""
 
     def __init__(self, size: int, needed: int, scratch: Path, limits: sandbox.Limits, hidden: list[Path],
                  cgroups, validated_cache: Path | None):
@@ -314,34 +208,11 @@ class KernelPool:
         self.pending: list = []
         self.live: set[Kernel] = set()
         self.closed = False
-        self.server_lock = threading.Lock()
-        self.server: forkserver.ForkServer | None = None
-        self.forking = needed > 0
         for _ in range(min(size, needed)):
             self._start_one()
 
-    def _fork_server(self) -> forkserver.ForkServer | None:
-        with self.server_lock:
-            if self.forking and self.server is None and not self.closed:
-                try:
-                    self.server = forkserver.ForkServer(sandbox.kernel_environment())
-                except forkserver.ForkServerError as error:
-                    log.warning("kernels start in new interpreters: %s", error)
-                    self.forking = False
-            return self.server if self.forking else None
-
     def _new(self) -> Kernel:
-        server = self._fork_server()
-        try:
-            kernel = Kernel(*self.args, context=self.context, validated_cache=self.validated_cache, server=server)
-        except Exception as error:
-            if server is None:
-                raise
-            with self.server_lock:  # this machine cannot fork kernels into sandboxes: start them anew
-                if self.forking:
-                    log.warning("kernels start in new interpreters: a forked kernel did not start (%s)", error)
-                self.forking = False
-            kernel = Kernel(*self.args, context=self.context, validated_cache=self.validated_cache)
+        kernel = Kernel(*self.args, context=self.context, validated_cache=self.validated_cache)
         with self.lock:
             self.live.add(kernel)
             if self.closed:
@@ -378,7 +249,6 @@ class KernelPool:
             # an interrupted run: stop every sandbox now, in parallel, and do not wait for starts
             with ThreadPoolExecutor(max_workers=8) as quick:
                 list(quick.map(Kernel.shutdown, kernels))
-            self._close_server()
             return
         for future in self.pending:
             with contextlib.suppress(Exception):
@@ -386,13 +256,6 @@ class KernelPool:
         self.starter.shutdown(wait=True)
         self.stopper.shutdown(wait=True)
         self.context.term()
-        self._close_server()
-
-    def _close_server(self) -> None:
-        with self.server_lock:
-            server, self.server, self.forking = self.server, None, False
-        if server is not None:
-            server.close()
 
 
 # --- one notebook ----------------------------------------------------------------------------

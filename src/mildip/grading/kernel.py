@@ -1,9 +1,8 @@
 """The code that runs inside the sandbox: it starts the student's kernel and hands out answers.
 
-Nothing here decides a grade. The kernel is forked into its sandbox by the fork server
-(:mod:`mildip.grading.forkserver`), or started as ``python -m mildip.grading.kernel`` inside
-bubblewrap (:mod:`mildip.grading.sandbox`); either way :func:`apply_limits` sets the per-process
-limits and :func:`start` starts an ordinary IPython kernel, and :func:`unpack` copies the submission's extra files into
+Nothing here decides a grade. The grader starts ``python -m mildip.grading.kernel`` inside
+bubblewrap (:mod:`mildip.grading.sandbox`); :func:`launch` applies the per-process limits,
+starts an ordinary IPython kernel, and :func:`unpack` copies the submission's extra files into
 its working folder. When the grader reaches a test, it asks the kernel for the values the test needs with
 :func:`capture`, which sends them as plain data (:mod:`mildip.grading.answers`); when a test
 calls a student's function, :func:`call` runs it here and sends back only its result.
@@ -110,44 +109,8 @@ def limit_messages(limit: int) -> None:
     Session.serialize = bounded
 
 
-#: What every course notebook imports, loaded before the kernel starts (and, with the fork
-#: server, once per run: :mod:`mildip.grading.forkserver`).
-PRELOAD = ("pandas", "scipy.stats", "mildip.checks", "mildip.datasets", "mildip.grading.answers",
-           "ipykernel.kernelapp", "jupyter_client.session", "traitlets.config")
-
-
-def preload() -> None:
-    import importlib
-
-    for module in PRELOAD:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
-
-
-def apply_limits(memory: int, file_size: int, processes: int) -> None:
-    """The per-process limits: address space, file size, no core files, and (where no cgroup
-    counts the notebook's processes) the number of processes."""
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if processes:
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-
-
-def start(connection_file: str, message_limit: int) -> None:
-    """Start the IPython kernel on ``connection_file``; return when it ends."""
-    limit_messages(message_limit)
-    from ipykernel.kernelapp import IPKernelApp
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    IPKernelApp.launch_instance(argv=["-f", connection_file], config=config)
-
-
-def parse(argv: list[str] | None = None):
+def launch(argv: list[str] | None = None) -> None:
+    """Inside the sandbox: apply the limits, copy the submission's files, start the kernel."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m mildip.grading.kernel")
@@ -156,15 +119,31 @@ def parse(argv: list[str] | None = None):
     parser.add_argument("--processes", type=int, required=True)
     parser.add_argument("--message-limit", type=int, required=True)
     parser.add_argument("-f", dest="connection_file", required=True)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+
+    resource.setrlimit(resource.RLIMIT_AS, (args.memory, args.memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (args.file_size, args.file_size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if args.processes:  # only where no cgroup counts the notebook's processes
+        resource.setrlimit(resource.RLIMIT_NPROC, (args.processes, args.processes))
 
 
-def launch(argv: list[str] | None = None) -> None:
-    """Inside the sandbox: apply the limits, import what notebooks use, start the kernel."""
-    args = parse(argv)
-    apply_limits(args.memory, args.file_size, args.processes)
-    preload()
-    start(args.connection_file, args.message_limit)
+    # What every course notebook imports, loaded before the kernel starts so that start-up
+    # overlaps with the grader's work on the previous notebook.
+    import importlib
+
+    for module in ("pandas", "scipy.stats", "mildip.checks", "mildip.datasets", "mildip.grading.answers"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    limit_messages(args.message_limit)
+    from ipykernel.kernelapp import IPKernelApp
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    IPKernelApp.launch_instance(argv=["-f", args.connection_file], config=config)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ allowlist, not a blocklist:
   cgroups where the machine offers them (:class:`CgroupLimits`), and per-process resource
   limits (memory, file size) in any case.
 
-The kernel is forked into the sandbox by :mod:`mildip.grading.forkserver` where the machine
-allows it (the sandbox then holds a placeholder until the kernel arrives), else started in it
-as a new interpreter. The kernel talks to the grader over Unix sockets in a small folder of its own (the only host
+The kernel talks to the grader over Unix sockets in a small folder of its own (the only host
 folder it can write to), which lives in shared memory so that what is written there also
 counts against the notebook's memory.
 """
@@ -145,53 +143,24 @@ def _system_mounts() -> list[str]:
     return args
 
 
-def kernel_environment() -> dict[str, str]:
-    """Every environment variable a kernel has: :data:`ENVIRONMENT`, ``PATH`` and, if the
-    instructor set one, the data folder searched first (as it is for the tests)."""
-    from mildip.datasets import ENV_VAR
-
-    environment = dict(ENVIRONMENT)
-    environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
-    if os.environ.get(ENV_VAR):
-        environment[ENV_VAR] = str(Path(os.environ[ENV_VAR]).resolve())
-    return environment
-
-
-def kernel_program(connection_file: str, limits: Limits, process_rlimit: bool = False) -> list[str]:
-    """The command, inside the sandbox, that starts a kernel in a new interpreter."""
-    return [sys.executable, "-I", "-m", "mildip.grading.kernel", *kernel_options(limits, process_rlimit),
-            "-f", connection_file]
-
-
-def kernel_options(limits: Limits, process_rlimit: bool) -> list[str]:
-    return ["--memory", str(limits.memory_bytes), "--file-size", str(limits.file_bytes),
-            "--processes", str(limits.processes if process_rlimit else 0),
-            "--message-limit", str(limits.message_bytes - 100_000)]
-
-
-def placeholder() -> list[str]:
-    """What a sandbox runs while the fork server puts a kernel in it (:mod:`mildip.grading.forkserver`):
-    a process that waits, so that the sandbox's namespaces exist, and whose end ends the sandbox."""
-    return [shutil.which("sleep", path="/usr/bin:/bin") or "/bin/sleep", "infinity"]
-
-
 def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_dirs: list[Path],
-                   validated_cache: Path | None = None, process_rlimit: bool = False,
-                   program: list[str] | None = None, info_fd: int | None = None) -> list[str]:
-    """The command that starts one sandbox whose sockets are in ``socket_dir``, running
-    ``program`` (by default a kernel, in a new interpreter, on ``socket_dir/kernel.json``).
+                   validated_cache: Path | None = None, process_rlimit: bool = False) -> list[str]:
+    """The command that starts one sandboxed kernel whose sockets are in ``socket_dir``.
 
     ``hidden`` are folders that must stay invisible even if they lie inside a readable path
-    (the course, the grader's scratch area). ``cgroup_dirs`` are the cgroups the sandbox is
+    (the course, the grader's scratch area). ``cgroup_dirs`` are the cgroups the kernel is
     placed in before bubblewrap starts; without them, ``process_rlimit`` limits the number of
-    processes per user instead (which does not hold for root). With ``info_fd``, bubblewrap
-    writes the sandbox's process and namespaces to that file descriptor, as JSON.
+    processes per user instead (which does not hold for root).
     """
-    if program is None:
-        program = kernel_program(str(socket_dir / "kernel.json"), limits, process_rlimit)
     command = [bwrap(), "--clearenv"]
-    for name, value in kernel_environment().items():
+    for name, value in ENVIRONMENT.items():
         command += ["--setenv", name, value]
+    command += ["--setenv", "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
+                                                     "/usr/bin", "/bin"])]
+    from mildip.datasets import ENV_VAR
+
+    if os.environ.get(ENV_VAR):  # the instructor's own data folder, searched first as for the tests
+        command += ["--setenv", ENV_VAR, str(Path(os.environ[ENV_VAR]).resolve())]
     # First the private, size-limited folders, then what is read from the host (a Python or a
     # course that lives under /tmp stays visible), then the masks and the kernel's own sockets.
     command += [
@@ -212,10 +181,16 @@ def kernel_command(socket_dir: Path, limits: Limits, hidden: list[Path], cgroup_
     command += ["--bind", str(socket_dir), str(socket_dir)]
     if validated_cache is not None and validated_cache.is_file():
         command += ["--ro-bind", str(validated_cache), f"{HOME}/.cache/mildip/validated.json"]
-    if info_fd is not None:
-        command += ["--info-fd", str(info_fd)]
-    command += ["--chdir", HOME, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--", *program]
+    command += [
+        "--chdir", HOME,
+        "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--", sys.executable, "-I", "-m", "mildip.grading.kernel",
+        "--memory", str(limits.memory_bytes),
+        "--file-size", str(limits.file_bytes),
+        "--processes", str(limits.processes if process_rlimit else 0),
+        "--message-limit", str(limits.message_bytes - 100_000),
+        "-f", "{connection_file}",
+    ]
     if cgroup_dirs:
         # enter the notebook's cgroups first, so that every process of the sandbox is counted
         script = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 97; '
