@@ -128,6 +128,7 @@ class TrialHub:
     # --- removing everything ------------------------------------------------------------------
 
     def processes(self) -> list[int]:
+        """The processes of the users this trial made that have not ended."""
         uids = set()
         for name in self.made_users:
             try:
@@ -138,9 +139,11 @@ class TrialHub:
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    if entry.stat().st_uid in uids:
+                    # a zombie has ended; only its parent (the machine's init, once the servers
+                    # are gone) can remove it
+                    if entry.stat().st_uid in uids and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
                         found.append(int(entry.name))
-                except OSError:
+                except (OSError, IndexError):
                     continue
         return found
 

@@ -342,12 +342,22 @@ def test_students_see_only_their_own_files(trial):
 
 
 @pytest.mark.slow
+def describe_process(pid: int) -> str:
+    """A process's state, parent and command line (and its parent's), for a failure message."""
+    try:
+        state, parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+        line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:120]
+        above = Path(f"/proc/{parent}/cmdline").read_bytes().replace(b"\0", b" ")[:120]
+    except (OSError, ValueError):
+        return "ended"
+    return f"state {state}, {line!r}, parent {parent} {above!r}"
+
+
 def test_hub_down_keeps_users_and_their_work(trial):
     result = trial.hub("down")
     assert result.returncode == 0, result.stderr
     assert "hub stopped" in result.stdout
-    still = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:200] for pid in trial.processes()
-             if Path(f"/proc/{pid}").exists()}
+    still = {pid: describe_process(pid) for pid in trial.processes()}
     assert not still, f"users' processes still run after hub down: {still}\n{result.stdout}"
     for name in trial.students:
         assert (trial.home(name) / ASSIGNMENT / NOTEBOOK).is_file()
